@@ -1,0 +1,82 @@
+//! `cargo xtask vectors`: every crate's known-answer vectors, one JSON file
+//! each, generated from fixed seeds.
+
+use std::path::{Path, PathBuf};
+
+/// A vector file and the function that produces its contents.
+struct VectorFile {
+    name: &'static str,
+    generate: fn() -> String,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        Err(e) => format!("serialization failed: {e}\n"),
+    }
+}
+
+/// Every vector file in the repository. Add a line here when a crate grows
+/// vectors.
+const FILES: &[VectorFile] = &[VectorFile {
+    name: "crypto.json",
+    generate: || to_json(&sgm_crypto::vectors::generate()),
+}];
+
+fn vector_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|root| root.join("test-vectors"))
+        .unwrap_or_else(|| PathBuf::from("test-vectors"))
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => {
+            return Err(format!(
+                "unexpected arguments {args:?}; usage: vectors [--check]"
+            ));
+        }
+    };
+    let dir = vector_dir();
+    let mut stale = Vec::new();
+    for file in FILES {
+        let fresh = (file.generate)();
+        let again = (file.generate)();
+        if fresh != again {
+            return Err(format!("{}: generation is not deterministic", file.name));
+        }
+        let path = dir.join(file.name);
+        if check {
+            match std::fs::read_to_string(&path) {
+                Ok(committed) if committed == fresh => println!("ok       {}", file.name),
+                Ok(_) => {
+                    println!("DIFFERS  {}", file.name);
+                    stale.push(file.name);
+                }
+                Err(e) => {
+                    println!("MISSING  {} ({e})", file.name);
+                    stale.push(file.name);
+                }
+            }
+        } else {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::write(&path, &fresh).map_err(|e| format!("{}: {e}", path.display()))?;
+            println!("wrote    {}", path.display());
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} vector file(s) differ from what the code generates: {stale:?}; \
+             run `cargo xtask vectors` and review the diff",
+            stale.len()
+        ))
+    }
+}
