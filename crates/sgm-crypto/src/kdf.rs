@@ -43,19 +43,26 @@ pub fn hkdf_sha256_vec(
     Ok(crate::SecretBytes::new(okm))
 }
 
+fn hmac_keyed(key: &[u8]) -> Result<HmacSha256, CryptoError> {
+    // RFC 2104 HMAC takes keys of any length; the error exists only for
+    // fixed-key MACs, so this never fails in practice.
+    <HmacSha256 as KeyInit>::new_from_slice(key).map_err(|_| CryptoError::InvalidLength {
+        what: "HMAC key",
+        expected: 32,
+        actual: key.len(),
+    })
+}
+
 /// HMAC-SHA256 of `data` under `key`.
-pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so new_from_slice cannot fail.
-    let mut mac =
-        <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac_key());
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<[u8; 32], CryptoError> {
+    let mut mac = hmac_keyed(key)?;
     mac.update(data);
-    mac.finalize().into_bytes().into()
+    Ok(mac.finalize().into_bytes().into())
 }
 
 /// Checks an HMAC-SHA256 tag in constant time.
 pub fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> Result<(), CryptoError> {
-    let mut mac =
-        <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac_key());
+    let mut mac = hmac_keyed(key)?;
     mac.update(data);
     mac.verify_slice(tag)
         .map_err(|_| CryptoError::DecryptionFailed)
