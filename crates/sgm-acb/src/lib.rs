@@ -1,5 +1,23 @@
-//! # sgm-acb
+//! # sgm-acb: authenticated causal broadcast
 //!
-//! Authenticated causal broadcast: signed envelopes, causal delivery, rotating signing keys.
-//!
-//! Not yet implemented: this crate is a placeholder in the workspace layout.
+//! The broadcast layer DCGKA assumes (Weidner et al. 2021, §5.1): every
+//! message is signed by its sender over the whole envelope, carries the ids
+//! of its causal predecessors, and is handed to the layer above only after
+//! all of them. Placeholder until the implementation lands.
+
+mod acb;
+mod buffer;
+mod config;
+mod error;
+mod membership;
+mod store;
+mod wire;
+
+pub use acb::{Acb, Accepted, Delivered, Outgoing, Receipt};
+pub use config::AcbConfig;
+pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
+pub use membership::{AllowAll, MembershipCheck};
+pub use wire::{
+    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, SIGNATURE_LABEL,
+    SignedEnvelope, WIRE_VERSION,
+};
