@@ -1,5 +1,10 @@
 //! # sgm-dcgka
 //!
 //! DCGKA (Weidner et al. 2021) with per-member forward-secure message ratchets.
-//!
-//! Not yet implemented: this crate is a placeholder in the workspace layout.
+
+pub mod error;
+pub mod key_schedule;
+pub mod ratchet;
+mod wire;
+
+pub use error::DcgkaError;
