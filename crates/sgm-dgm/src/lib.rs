@@ -1,5 +1,19 @@
 //! # sgm-dgm
 //!
-//! Decentralized group membership: one deterministic membership from any delivery order.
+//! Decentralized group membership (DGM, paper §5.2): one deterministic
+//! membership from any delivery order.
 //!
-//! Not yet implemented: this crate is a placeholder in the workspace layout.
+//! (Crate docs are completed below.)
+
+mod bits;
+mod dgm;
+mod error;
+mod eval;
+mod history;
+mod op;
+
+pub use dgm::{Applied, Dgm};
+pub use error::DgmError;
+pub use history::{HISTORY_VERSION, WelcomeHistory};
+pub use op::{MAX_PARENTS, MAX_TARGETS, OP_ID_LEN, Op, OpId, OpKind};
+pub use sgm_crypto::MemberId;
