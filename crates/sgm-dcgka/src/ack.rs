@@ -86,7 +86,9 @@ impl Dcgka {
             .get(&op_id(&acked_sender, acked_seq))
             .is_some_and(|op| matches!(op.kind, OpKind::Add { .. }));
         if !is_add {
-            return Err(DcgkaError::UnknownReference("add-ack of a message that is no add"));
+            return Err(DcgkaError::UnknownReference(
+                "add-ack of a message that is no add",
+            ));
         }
         // Lines 1–2.
         let id = self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
@@ -105,7 +107,9 @@ impl Dcgka {
         // Lines 6–8.
         if self.dgm_ref()?.view_at(&[id]).contains(&self.me) {
             if !self.ratchet.contains_key(&sender) {
-                return Err(DcgkaError::UnknownReference("ratchet state of add-ack sender"));
+                return Err(DcgkaError::UnknownReference(
+                    "ratchet state of add-ack sender",
+                ));
             }
             let i = self.update_ratchet(sender, RatchetInput::Add)?;
             return Ok(Some(self.install_update(sender, control.seq, i)?));

@@ -37,7 +37,12 @@ impl Dcgka {
 
     /// Decrypts an application message from `sender`. Errors say whether to
     /// wait ([`DcgkaError::EpochNotYetKnown`]) or give up.
-    pub fn decrypt(&mut self, sender: &MemberId, message: &[u8], aad: &[u8]) -> Result<SecretBytes> {
+    pub fn decrypt(
+        &mut self,
+        sender: &MemberId,
+        message: &[u8],
+        aad: &[u8],
+    ) -> Result<SecretBytes> {
         if *sender == self.me {
             return Err(DcgkaError::OwnMessage);
         }

@@ -82,7 +82,11 @@ impl core::fmt::Debug for Dcgka {
 /// The DGM op id of control message `seq` of `sender`:
 /// `SHA-256(OP_ID_LABEL ‖ sender ‖ seq as u64 BE)`.
 pub fn op_id(sender: &MemberId, seq: u64) -> OpId {
-    OpId(sha256(&[OP_ID_LABEL, sender.as_bytes(), &seq.to_be_bytes()]))
+    OpId(sha256(&[
+        OP_ID_LABEL,
+        sender.as_bytes(),
+        &seq.to_be_bytes(),
+    ]))
 }
 
 impl Dcgka {

@@ -55,7 +55,11 @@ impl Dcgka {
 
     /// `decrypt-from(γ, ID, c)`: 2SM-Receive, accepting a first-contact
     /// message through the local prekey store if there is no session.
-    pub(crate) fn decrypt_from(&mut self, peer: &MemberId, ciphertext: &[u8]) -> Result<SecretBytes> {
+    pub(crate) fn decrypt_from(
+        &mut self,
+        peer: &MemberId,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
         match self.sessions.get_mut(peer) {
             Some(session) => session
                 .receive(&mut self.prekeys, ciphertext)

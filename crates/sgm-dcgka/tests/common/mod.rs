@@ -1,6 +1,13 @@
 //! A simulated group: members, an in-memory prekey directory, and a network
 //! that delivers broadcasts in any order consistent with causality.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -261,8 +268,20 @@ impl Sim {
         let direct = m.out.direct_for(&to).cloned();
         let out = node
             .state
-            .process(m.sender, &m.out.control, direct.as_ref(), &mut self.rng, &mut self.dir)
-            .unwrap_or_else(|e| panic!("{to:?} processing #{msg} ({}) from {:?}: {e}", m.out.control.kind.name(), m.sender));
+            .process(
+                m.sender,
+                &m.out.control,
+                direct.as_ref(),
+                &mut self.rng,
+                &mut self.dir,
+            )
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{to:?} processing #{msg} ({}) from {:?}: {e}",
+                    m.out.control.kind.name(),
+                    m.sender
+                )
+            });
         if !node.joined {
             node.joined = true;
             // The history in the welcome stands for everything before it.
@@ -276,8 +295,9 @@ impl Sim {
             record(node, ev);
         }
         let reply = out.reply.clone();
+        let seen = node.seen.clone();
         if let Some(p) = self.pending.get_mut(&to) {
-            p.retain(|x| *x != msg);
+            p.retain(|x| !seen.contains(x));
         }
         if let Some(reply) = reply {
             self.broadcast(to, vec![reply]);
@@ -347,11 +367,7 @@ impl Sim {
         for (to, q) in self.pending.iter_mut() {
             let node = &self.nodes[to];
             if node.joined && node.state.in_group() {
-                assert!(
-                    q.is_empty(),
-                    "{to:?}: {} control messages stuck",
-                    q.len()
-                );
+                assert!(q.is_empty(), "{to:?}: {} control messages stuck", q.len());
             }
         }
     }
