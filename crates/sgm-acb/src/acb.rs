@@ -248,6 +248,11 @@ impl Acb {
         self.delivered.contains_key(id)
     }
 
+    /// Number of delivered messages kept for re-sending.
+    pub fn stored(&self) -> usize {
+        self.store.len()
+    }
+
     /// Number of messages waiting for predecessors, and their bytes.
     pub fn buffered(&self) -> (usize, usize) {
         (self.buffer.len(), self.buffer.bytes())
@@ -437,8 +442,9 @@ impl Acb {
             match self.delivery_check(&entry.msg, entry.verified_with, membership) {
                 Ok(()) => return Some(self.commit_delivery(entry.msg)),
                 Err(error) => {
+                    let seq = env.seq;
                     self.push_event(AcbEvent::Rejected { id, sender, error });
-                    self.reject_cascade(id);
+                    self.reject_cascade(id, sender, seq);
                 }
             }
         }
@@ -580,7 +586,12 @@ impl Acb {
         self.tick = self.tick.saturating_add(1);
         self.expire();
         let len = msg.bytes().len();
-        while self.buffer.len() > 0
+        // A message that is deliverable at once does not wait, so it does
+        // not make room (it passes through the buffer only until the next
+        // `deliver_next`).
+        let ready = matches!(self.unmet(msg.envelope()), Unmet::Nothing);
+        while !ready
+            && self.buffer.len() > 0
             && (self.buffer.len() >= self.config.buffer_max_count
                 || self.buffer.bytes() + len > self.config.buffer_max_bytes)
         {
@@ -734,34 +745,67 @@ impl Acb {
             Unmet::Dep(d) => self.buffer.wait(id, d),
             Unmet::Rejected(parent) => {
                 if let Some(e) = self.buffer.remove(&id) {
+                    let (sender, seq) = (e.msg.envelope().sender, e.msg.envelope().seq);
                     self.push_event(AcbEvent::Rejected {
                         id,
-                        sender: e.msg.envelope().sender,
+                        sender,
                         error: AcbError::UnsatisfiableParent { id, parent },
                     });
-                    self.reject_cascade(id);
+                    self.reject_cascade(id, sender, seq);
                 }
             }
         }
     }
 
     /// Remembers `root` as rejected and drops every waiting message that
-    /// depends on it (transitively).
-    fn reject_cascade(&mut self, root: MessageId) {
-        let mut work = vec![root];
-        while let Some(parent) = work.pop() {
+    /// depends on it (transitively). Messages waiting on the root's
+    /// `(sender, seq)` slot are re-examined: they may name the root as a
+    /// parent too, or wait for another message in that slot.
+    fn reject_cascade(&mut self, root: MessageId, sender: MemberId, seq: u64) {
+        let mut work = vec![(root, sender, seq)];
+        while let Some((parent, p_sender, p_seq)) = work.pop() {
             self.remember_rejected(parent);
-            for id in self.buffer.wake(&Dep::Id(parent)) {
-                if let Some(e) = self.buffer.remove(&id) {
-                    self.push_event(AcbEvent::Rejected {
-                        id,
-                        sender: e.msg.envelope().sender,
-                        error: AcbError::UnsatisfiableParent { id, parent },
-                    });
-                    work.push(id);
+            let mut woken = self.buffer.wake(&Dep::Id(parent));
+            woken.extend(self.buffer.wake(&Dep::Seq(p_sender, p_seq)));
+            for id in woken {
+                let Some(e) = self.buffer.get(&id) else {
+                    continue;
+                };
+                match self.unmet(e.msg.envelope()) {
+                    Unmet::Nothing => self.buffer.make_ready(id),
+                    Unmet::Dep(d) => self.buffer.wait(id, d),
+                    Unmet::Rejected(parent) => {
+                        if let Some(e) = self.buffer.remove(&id) {
+                            let env = e.msg.envelope();
+                            self.push_event(AcbEvent::Rejected {
+                                id,
+                                sender: env.sender,
+                                error: AcbError::UnsatisfiableParent { id, parent },
+                            });
+                            work.push((id, env.sender, env.seq));
+                        }
+                    }
                 }
             }
         }
+    }
+
+    pub(crate) fn remember_rejected_pub(&mut self, id: MessageId) {
+        self.remember_rejected(id);
+    }
+
+    /// Puts a persisted waiting message back (no bounds, no expiry).
+    pub(crate) fn restore_buffered(
+        &mut self,
+        msg: SignedEnvelope,
+        verified_with: Option<VerifyingKey>,
+        arrived: u64,
+    ) {
+        let dep = match self.unmet(msg.envelope()) {
+            Unmet::Dep(d) => Some(d),
+            Unmet::Nothing | Unmet::Rejected(_) => None,
+        };
+        self.buffer.insert(msg, verified_with, arrived, dep);
     }
 
     fn remember_rejected(&mut self, id: MessageId) {

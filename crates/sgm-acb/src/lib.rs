@@ -10,6 +10,7 @@ mod buffer;
 mod config;
 mod error;
 mod membership;
+mod state;
 mod store;
 mod wire;
 
@@ -17,6 +18,7 @@ pub use acb::{Acb, Accepted, Delivered, Outgoing, Receipt};
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
 pub use membership::{AllowAll, MembershipCheck};
+pub use state::STATE_VERSION;
 pub use wire::{
     DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, SIGNATURE_LABEL,
     SignedEnvelope, WIRE_VERSION,

@@ -1,0 +1,237 @@
+//! Persisting and restoring an [`Acb`] (protobuf, versioned; see
+//! docs/acb.md). The encoding holds the signing key, so it is returned as
+//! [`SecretBytes`] (zeroized on drop).
+
+use prost::Message as _;
+use sgm_crypto::{MemberId, Secret, SecretBytes, SigningKey, VerifyingKey};
+
+use crate::acb::{KeyEpoch, SenderState};
+use crate::{Acb, AcbConfig, AcbError, ApiMisuse, MessageId, SignedEnvelope};
+
+/// Version of the persisted-state format.
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StateWire {
+    #[prost(uint32, tag = "1")]
+    version: u32,
+    #[prost(bytes = "vec", tag = "2")]
+    signing_seed: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    pending_rotation_seed: Vec<u8>,
+    #[prost(message, repeated, tag = "4")]
+    senders: Vec<SenderWire>,
+    #[prost(message, repeated, tag = "5")]
+    delivered: Vec<DeliveredWire>,
+    #[prost(bytes = "vec", repeated, tag = "6")]
+    heads: Vec<Vec<u8>>,
+    #[prost(message, repeated, tag = "7")]
+    buffer: Vec<BufferedWire>,
+    #[prost(bytes = "vec", repeated, tag = "8")]
+    store: Vec<Vec<u8>>,
+    #[prost(bytes = "vec", repeated, tag = "9")]
+    rejected: Vec<Vec<u8>>,
+    #[prost(uint64, tag = "10")]
+    tick: u64,
+    #[prost(bytes = "vec", tag = "11")]
+    me: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct SenderWire {
+    #[prost(bytes = "vec", tag = "1")]
+    id: Vec<u8>,
+    #[prost(uint64, tag = "2")]
+    delivered_seq: u64,
+    #[prost(message, repeated, tag = "3")]
+    keys: Vec<KeyEpochWire>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct KeyEpochWire {
+    #[prost(uint64, tag = "1")]
+    from_seq: u64,
+    #[prost(bytes = "vec", tag = "2")]
+    key: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct DeliveredWire {
+    #[prost(bytes = "vec", tag = "1")]
+    id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    sender: Vec<u8>,
+    #[prost(uint64, tag = "3")]
+    seq: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct BufferedWire {
+    #[prost(bytes = "vec", tag = "1")]
+    bytes: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    verified_with: Vec<u8>,
+    #[prost(uint64, tag = "3")]
+    arrived: u64,
+}
+
+fn bad(what: &'static str) -> AcbError {
+    AcbError::Api(ApiMisuse::InvalidState(what))
+}
+
+fn member(b: &[u8]) -> Result<MemberId, AcbError> {
+    MemberId::from_slice(b).map_err(|_| bad("member id"))
+}
+
+fn msg_id(b: &[u8]) -> Result<MessageId, AcbError> {
+    MessageId::from_slice(b).ok_or(bad("message id"))
+}
+
+fn vk(b: &[u8]) -> Result<VerifyingKey, AcbError> {
+    VerifyingKey::from_slice(b).map_err(|_| bad("verifying key"))
+}
+
+fn seed(b: &[u8]) -> Result<SigningKey, AcbError> {
+    Secret::<32>::from_slice(b)
+        .map(|s| SigningKey::from_seed(&s))
+        .map_err(|_| bad("signing key seed"))
+}
+
+impl Acb {
+    /// Encodes the whole state (keys, delivered ids, heads, buffer, store,
+    /// pending events excluded). Restore with [`Acb::restore`].
+    pub fn to_state_bytes(&self) -> SecretBytes {
+        let mut delivered: Vec<DeliveredWire> = self
+            .delivered
+            .iter()
+            .map(|(id, (sender, seq))| DeliveredWire {
+                id: id.as_bytes().to_vec(),
+                sender: sender.as_bytes().to_vec(),
+                seq: *seq,
+            })
+            .collect();
+        delivered.sort_by(|a, b| (&a.sender, a.seq, &a.id).cmp(&(&b.sender, b.seq, &b.id)));
+        let wire = StateWire {
+            version: STATE_VERSION,
+            signing_seed: self.signing_key.to_seed().expose_secret().to_vec(),
+            pending_rotation_seed: self
+                .pending_rotation
+                .as_ref()
+                .map(|k| k.to_seed().expose_secret().to_vec())
+                .unwrap_or_default(),
+            senders: self
+                .senders
+                .iter()
+                .map(|(id, st)| SenderWire {
+                    id: id.as_bytes().to_vec(),
+                    delivered_seq: st.delivered_seq,
+                    keys: st
+                        .keys
+                        .iter()
+                        .map(|e| KeyEpochWire {
+                            from_seq: e.from_seq,
+                            key: e.key.as_bytes().to_vec(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            delivered,
+            heads: self.heads.iter().map(|h| h.as_bytes().to_vec()).collect(),
+            buffer: self
+                .buffer
+                .iter_oldest_first()
+                .map(|e| BufferedWire {
+                    bytes: e.msg.bytes().to_vec(),
+                    verified_with: e
+                        .verified_with
+                        .map(|k| k.as_bytes().to_vec())
+                        .unwrap_or_default(),
+                    arrived: e.arrived,
+                })
+                .collect(),
+            store: self.store.iter().map(<[u8]>::to_vec).collect(),
+            rejected: self
+                .rejected_order
+                .iter()
+                .map(|r| r.as_bytes().to_vec())
+                .collect(),
+            tick: self.tick,
+            me: self.me.as_bytes().to_vec(),
+        };
+        SecretBytes::new(wire.encode_to_vec())
+    }
+
+    /// Restores a state encoded by [`Acb::to_state_bytes`], under `config`
+    /// (the bounds are not part of the state).
+    pub fn restore(bytes: &[u8], config: AcbConfig) -> Result<Self, AcbError> {
+        let wire = StateWire::decode(bytes).map_err(|_| bad("not a state encoding"))?;
+        if wire.version != STATE_VERSION {
+            return Err(bad("unsupported state version"));
+        }
+        let mut acb = Acb::new(seed(&wire.signing_seed)?, config);
+        // The id stays the one derived from the identity (first) key, also
+        // after the signing key was rotated.
+        acb.me = member(&wire.me)?;
+        acb.pending_rotation = match wire.pending_rotation_seed.len() {
+            0 => None,
+            _ => Some(seed(&wire.pending_rotation_seed)?),
+        };
+        acb.senders.clear();
+        for s in &wire.senders {
+            let keys = s
+                .keys
+                .iter()
+                .map(|k| {
+                    Ok(KeyEpoch {
+                        from_seq: k.from_seq,
+                        key: vk(&k.key)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, AcbError>>()?;
+            if keys.is_empty() {
+                return Err(bad("sender without keys"));
+            }
+            acb.senders.insert(
+                member(&s.id)?,
+                SenderState {
+                    keys,
+                    delivered_seq: s.delivered_seq,
+                },
+            );
+        }
+        if !acb.senders.contains_key(&acb.me) {
+            return Err(bad("own sender state missing"));
+        }
+        for d in &wire.delivered {
+            let (id, sender) = (msg_id(&d.id)?, member(&d.sender)?);
+            acb.delivered.insert(id, (sender, d.seq));
+            acb.delivered_by_seq.insert((sender, d.seq), id);
+        }
+        for h in &wire.heads {
+            acb.heads.insert(msg_id(h)?);
+        }
+        let limits = acb.config.decode_limits();
+        for s in &wire.store {
+            let m = SignedEnvelope::decode_with(s, limits)?;
+            acb.store.insert(
+                m.id(),
+                s.clone(),
+                acb.config.store_max_count,
+                acb.config.store_max_bytes,
+            );
+        }
+        for r in &wire.rejected {
+            acb.remember_rejected_pub(msg_id(r)?);
+        }
+        for b in &wire.buffer {
+            let m = SignedEnvelope::decode_with(&b.bytes, limits)?;
+            let key = match b.verified_with.len() {
+                0 => None,
+                _ => Some(vk(&b.verified_with)?),
+            };
+            acb.restore_buffered(m, key, b.arrived);
+        }
+        acb.tick = wire.tick;
+        Ok(acb)
+    }
+}
