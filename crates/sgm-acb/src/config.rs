@@ -41,7 +41,7 @@ impl Default for AcbConfig {
             buffer_max_count: 4096,
             buffer_max_bytes: 16 << 20,
             buffer_max_per_sender: 1024,
-            buffer_max_unverified_per_sender: 16,
+            buffer_max_unverified_per_sender: 64,
             buffer_max_age: 100_000,
             store_max_count: 4096,
             store_max_bytes: 16 << 20,
