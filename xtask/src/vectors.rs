@@ -21,10 +21,16 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 /// Every vector file in the repository. Add a line here when a crate grows
 /// vectors.
-const FILES: &[VectorFile] = &[VectorFile {
-    name: "crypto.json",
-    generate: || to_json(&sgm_crypto::vectors::generate()),
-}];
+const FILES: &[VectorFile] = &[
+    VectorFile {
+        name: "crypto.json",
+        generate: || to_json(&sgm_crypto::vectors::generate()),
+    },
+    VectorFile {
+        name: "acb.json",
+        generate: || to_json(&sgm_acb::vectors::generate()),
+    },
+];
 
 fn vector_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

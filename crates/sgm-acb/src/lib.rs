@@ -12,6 +12,7 @@ mod error;
 mod membership;
 mod state;
 mod store;
+pub mod vectors;
 mod wire;
 
 pub use acb::{Acb, Accepted, Delivered, Outgoing, Receipt};
