@@ -102,3 +102,6 @@ pub use prekeys::{
 };
 pub use session::{MAX_PENDING_OWN_KEYS, Session};
 pub use wire::VERSION;
+
+#[cfg(test)]
+mod session_tests;

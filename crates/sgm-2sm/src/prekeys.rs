@@ -289,8 +289,13 @@ impl PrekeyStore {
         (store, published)
     }
 
-    /// The public values to (re)publish: the current signed prekey and every
-    /// unused one-time prekey.
+    /// The public values to upload: the current signed prekey and every
+    /// one-time prekey not yet consumed. This includes one-time prekeys a key
+    /// server may already have handed out (their first-contact message has
+    /// not arrived yet): a key server must serve each one at most once, so
+    /// use this for a first upload or a full resynchronisation that the
+    /// server merges, and [`Self::add_one_time_prekeys`]' result to
+    /// replenish.
     pub fn published(&self) -> PublishedPrekeys {
         PublishedPrekeys {
             identity: self.identity,
