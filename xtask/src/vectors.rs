@@ -30,6 +30,10 @@ const FILES: &[VectorFile] = &[
         name: "acb.json",
         generate: || to_json(&sgm_acb::vectors::generate()),
     },
+    VectorFile {
+        name: "dgm.json",
+        generate: || to_json(&sgm_dgm::vectors::generate()),
+    },
 ];
 
 fn vector_dir() -> PathBuf {

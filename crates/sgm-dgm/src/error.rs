@@ -170,3 +170,31 @@ pub enum DgmError {
         what: &'static str,
     },
 }
+
+impl DgmError {
+    /// The variant's name, stable across versions (used by the vectors).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DgmError::UnknownParent { .. } => "UnknownParent",
+            DgmError::DuplicateParent { .. } => "DuplicateParent",
+            DgmError::NoParents { .. } => "NoParents",
+            DgmError::CreateWithParents { .. } => "CreateWithParents",
+            DgmError::DuplicateCreate { .. } => "DuplicateCreate",
+            DgmError::CreatorNotMember { .. } => "CreatorNotMember",
+            DgmError::ConflictingDuplicate { .. } => "ConflictingDuplicate",
+            DgmError::NotAMember { .. } => "NotAMember",
+            DgmError::EmptyBatch { .. } => "EmptyBatch",
+            DgmError::DuplicateTarget { .. } => "DuplicateTarget",
+            DgmError::TooManyTargets { .. } => "TooManyTargets",
+            DgmError::TooManyParents { .. } => "TooManyParents",
+            DgmError::AlreadyMember { .. } => "AlreadyMember",
+            DgmError::ReAddOfRemoved { .. } => "ReAddOfRemoved",
+            DgmError::RemoveOfUnknown { .. } => "RemoveOfUnknown",
+            DgmError::AlreadyRemoved { .. } => "AlreadyRemoved",
+            DgmError::PermissionDenied { .. } => "PermissionDenied",
+            DgmError::UnknownOp { .. } => "UnknownOp",
+            DgmError::UnsupportedVersion { .. } => "UnsupportedVersion",
+            DgmError::Malformed { .. } => "Malformed",
+        }
+    }
+}
