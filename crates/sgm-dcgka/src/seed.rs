@@ -71,10 +71,19 @@ impl Dcgka {
                 if direct.is_some() {
                     return Err(DcgkaError::UnexpectedDirectMessage { expected: "none" });
                 }
+                if !self.dgm_ref()?.is_member(&self.me) {
+                    // Removed by this message: nothing to acknowledge.
+                    return Ok(ProcessOutput::default());
+                }
                 let control = self.next_control(ControlKind::Ack {
                     acked_sender: sender,
                     acked_seq: seq,
                 })?;
+                // Records the ack in the DGM (if the message was a
+                // membership op) like every receiver of this ack will; no
+                // member secret exists, so no update secret.
+                let me = self.me;
+                self.process_ack(me, &control, sender, seq, None)?;
                 return Ok(ProcessOutput {
                     reply: Some(Outgoing {
                         control,

@@ -319,6 +319,24 @@ impl Sim {
         true
     }
 
+    /// Delivers one random deliverable message; false if none.
+    pub fn step_random(&mut self) -> bool {
+        let mut choices = Vec::new();
+        for (to, queue) in &self.pending {
+            for &m in queue {
+                if self.deliverable(*to, m) {
+                    choices.push((*to, m));
+                }
+            }
+        }
+        if choices.is_empty() {
+            return false;
+        }
+        let (to, m) = choices[(self.rng.next_u64() % choices.len() as u64) as usize];
+        self.deliver(to, m);
+        true
+    }
+
     /// Delivers everything, choosing among deliverable messages with the
     /// sim's rng (or in FIFO order if `random` is false).
     pub fn run(&mut self, random: bool) {
