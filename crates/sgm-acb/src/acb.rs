@@ -320,7 +320,7 @@ impl Acb {
         payload: Vec<u8>,
         mut direct: Vec<DirectPart>,
     ) -> Result<Outgoing, AcbError> {
-        direct.sort_by(|a, b| a.recipient.cmp(&b.recipient));
+        direct.sort_by_key(|d| d.recipient);
         if let Some(w) = direct.windows(2).find(|w| w[0].recipient == w[1].recipient) {
             return Err(AcbError::Api(ApiMisuse::DuplicateRecipient(w[0].recipient)));
         }

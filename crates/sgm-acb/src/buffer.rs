@@ -204,12 +204,12 @@ impl Buffer {
                 self.sender_counts.remove(&env.sender);
             }
         }
-        if let Some(dep) = e.waiting_on {
-            if let Some(list) = self.waiting.get_mut(&dep) {
-                list.retain(|x| x != id);
-                if list.is_empty() {
-                    self.waiting.remove(&dep);
-                }
+        if let Some(dep) = e.waiting_on
+            && let Some(list) = self.waiting.get_mut(&dep)
+        {
+            list.retain(|x| x != id);
+            if list.is_empty() {
+                self.waiting.remove(&dep);
             }
         }
         // A stale id left in `ready` is skipped by `pop_ready`.

@@ -1,9 +1,77 @@
 //! # sgm-acb: authenticated causal broadcast
 //!
-//! The broadcast layer DCGKA assumes (Weidner et al. 2021, §5.1): every
-//! message is signed by its sender over the whole envelope, carries the ids
-//! of its causal predecessors, and is handed to the layer above only after
-//! all of them. Placeholder until the implementation lands.
+//! The broadcast layer DCGKA assumes (Weidner et al. 2021, §5.1), usable on
+//! its own. Every message is an [`Envelope`] signed by its sender over all of
+//! its fields; its [`MessageId`] is a hash of the signed bytes. Each envelope
+//! names its causal predecessors: the sender's sequence number and the
+//! sender's current DAG heads as `parents` (Kleppmann & Howard's hash-linked
+//! DAG, mpENC's parent references, Git's commit parents), so the metadata
+//! grows with the number of concurrent heads, not with the group size.
+//! [`Acb`] hands a message to the layer above only after all of its
+//! predecessors, buffering out-of-order arrivals within configured bounds.
+//!
+//! ```text
+//!   wire bytes ──decode (strict)──▶ SignedEnvelope ──key for (sender, seq)──▶ verified
+//!        ──buffer until parents + previous seq delivered──▶ membership check ──▶ Delivered
+//! ```
+//!
+//! ## Security properties
+//! - **Authenticity and integrity.** Every field (sender, seq, parents,
+//!   payload, direct parts, key rotation) is covered by an Ed25519 signature
+//!   (strict verification) under the key in effect for that sender and seq.
+//!   Anyone may forward a message; relays cannot alter it.
+//! - **Causal order.** A message is delivered only after every parent and
+//!   the sender's previous message. Parents are hashes, so a delivered
+//!   message fixes its whole causal past.
+//! - **No replays, no equivocation.** A message is delivered at most once;
+//!   a second, different message with a delivered `(sender, seq)` is
+//!   rejected ([`AcbError::Equivocation`]).
+//! - **Signing-key rotation (PCS).** A sender announces a new key inside a
+//!   message signed by the old one; messages with a higher seq must use the
+//!   new key, and the old one is rejected for them
+//!   ([`AcbError::RotatedOutKey`]), so an adversary holding an old key
+//!   cannot impersonate the sender after its next update.
+//! - **Membership.** A [`MembershipCheck`] is consulted just before each
+//!   delivery; non-members are rejected ([`AcbError::NonMember`]).
+//! - **Bounded memory.** Waiting messages are bounded by count, bytes, per
+//!   sender and age ([`AcbConfig`]); what is dropped is reported
+//!   ([`AcbEvent`]). Decoding never panics on arbitrary bytes.
+//!
+//! Not provided: confidentiality (payloads and direct parts are carried as
+//! given; encrypt them above), and the set of delivered ids grows with the
+//! history (see `docs/acb.md`, "State and compaction").
+//!
+//! ## Example
+//! ```
+//! use sgm_acb::{Acb, AcbConfig, AllowAll, DirectPart};
+//! use sgm_crypto::{Secret, SigningKey};
+//!
+//! let alice_key = SigningKey::from_seed(&Secret::from_bytes([1; 32]));
+//! let bob_key = SigningKey::from_seed(&Secret::from_bytes([2; 32]));
+//! let mut alice = Acb::new(alice_key.clone(), AcbConfig::default());
+//! let mut bob = Acb::new(bob_key.clone(), AcbConfig::default());
+//! let bob_id = alice.register_member(bob_key.verifying_key());
+//! bob.register_member(alice_key.verifying_key());
+//!
+//! let m1 = alice.broadcast(b"hello".to_vec(), vec![])?;
+//! let m2 = alice.broadcast(
+//!     b"control".to_vec(),
+//!     vec![DirectPart { recipient: bob_id, body: b"for bob".to_vec() }],
+//! )?;
+//!
+//! // m2 arrives first: it waits for m1.
+//! assert!(bob.receive(&m2.bytes, &AllowAll)?.delivered.is_empty());
+//! assert_eq!(bob.missing(), vec![m1.id]);
+//! let got = bob.receive(&m1.bytes, &AllowAll)?.delivered;
+//! assert_eq!(got.len(), 2);
+//! assert_eq!(got[1].my_part.as_deref(), Some(&b"for bob"[..]));
+//!
+//! // Alice's next update rotates her signing key.
+//! alice.rotate_signing_key(SigningKey::from_seed(&Secret::from_bytes([3; 32])));
+//! let m3 = alice.broadcast(b"update".to_vec(), vec![])?;
+//! assert!(bob.receive(&m3.bytes, &AllowAll)?.delivered[0].new_signing_key.is_some());
+//! # Ok::<(), sgm_acb::AcbError>(())
+//! ```
 
 mod acb;
 mod buffer;

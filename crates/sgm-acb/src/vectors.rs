@@ -184,11 +184,14 @@ fn run_script(keys: Vec<(String, SigningKey)>) -> Result<Script, String> {
 /// The scrambled arrival order at the receiver.
 const ARRIVALS: [&str; 7] = ["b3", "c1", "b2", "a2", "b1", "c1", "a1"];
 
+/// Delivered labels, and `(label, my_part hex)` pairs.
+type DeliveryOutcome = (Vec<String>, Vec<(String, String)>);
+
 fn deliver(
     keys: &[(String, SigningKey)],
     sent: &[(String, Vec<u8>)],
     arrivals: &[String],
-) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+) -> Result<DeliveryOutcome, String> {
     let receiver = key_by(keys, LABELS[4]).ok_or("receiver key missing")?;
     let mut acb = Acb::new(receiver.clone(), AcbConfig::default());
     for l in &LABELS[..3] {
@@ -228,7 +231,12 @@ pub fn generate() -> AcbVectors {
     let mut rng = ChaCha20Rng::seed_from_u64(SEED);
     let keys: Vec<(String, SigningKey)> = LABELS
         .iter()
-        .map(|l| (l.to_string(), SigningKey::from_seed(&Secret::random(&mut rng))))
+        .map(|l| {
+            (
+                l.to_string(),
+                SigningKey::from_seed(&Secret::random(&mut rng)),
+            )
+        })
         .collect();
     // Fixed inputs, so failure is a bug.
     match generate_from(keys) {
@@ -357,11 +365,7 @@ pub fn replay(v: &AcbVectors) -> Result<(), String> {
         )?;
         let signed = SignedEnvelope::sign(envelope.clone(), signer);
         check(&format!("messages[{i}].bytes"), &m.bytes, signed.bytes())?;
-        check(
-            &format!("messages[{i}].id"),
-            &m.id,
-            signed.id().as_bytes(),
-        )?;
+        check(&format!("messages[{i}].id"), &m.id, signed.id().as_bytes())?;
         let decoded = SignedEnvelope::decode(&unhex(&m.bytes)?).map_err(|e| e.to_string())?;
         if decoded.envelope() != &envelope {
             return Err(format!("messages[{i}]: decoding gives other fields"));

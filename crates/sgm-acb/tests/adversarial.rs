@@ -1,5 +1,6 @@
 //! Forgery, tampering, replay, non-members, key rotation, bounds, malformed
 //! input: each with the exact error, and the state unchanged on error.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -196,7 +197,11 @@ fn equivocating_twins_in_the_buffer_deliver_only_one() {
 fn unknown_sender_is_rejected() {
     let mut d = observer(1, AcbConfig::default());
     let m = SignedEnvelope::sign(env(7, 1, vec![], b"?"), &key(7));
-    rejects(&mut d, m.bytes(), AcbError::UnknownSender { sender: id_of(7) });
+    rejects(
+        &mut d,
+        m.bytes(),
+        AcbError::UnknownSender { sender: id_of(7) },
+    );
 }
 
 #[test]
@@ -282,7 +287,10 @@ fn key_rotation_old_key_rejected_new_key_accepted() {
     let b = &mut g[1];
     assert_eq!(recv(b, &a1.bytes), vec![a1.id]);
     let r = b.receive(&a2.bytes, &AllowAll).unwrap();
-    assert_eq!(r.delivered[0].new_signing_key, Some(key(100).verifying_key()));
+    assert_eq!(
+        r.delivered[0].new_signing_key,
+        Some(key(100).verifying_key())
+    );
     assert_eq!(b.current_key_of(&id_of(0)), Some(key(100).verifying_key()));
     // The attacker who stole the old key forges seq 3 with it.
     let forged = SignedEnvelope::sign(env(0, 3, vec![a2.id], b"forged"), &key(0));
@@ -335,7 +343,10 @@ fn rotation_received_out_of_order() {
     let b = &mut g[1];
     // a4 is signed by key 101, which b does not know yet: waits unverified.
     assert!(recv(b, &a4.bytes).is_empty());
-    assert!(b.get(&a4.id).is_none(), "unverified messages are not forwarded");
+    assert!(
+        b.get(&a4.id).is_none(),
+        "unverified messages are not forwarded"
+    );
     assert!(recv(b, &a3.bytes).is_empty());
     assert!(recv(b, &a2.bytes).is_empty());
     assert_eq!(recv(b, &a1.bytes), vec![a1.id, a2.id, a3.id, a4.id]);
@@ -497,7 +508,11 @@ fn malformed_inputs_have_exact_errors() {
     // Unknown field inside the body.
     let mut body2 = body.clone();
     field_varint(15, 1, &mut body2);
-    rejects(b, &outer(&body2, &sig), AcbError::Malformed(Malformed::NotCanonical));
+    rejects(
+        b,
+        &outer(&body2, &sig),
+        AcbError::Malformed(Malformed::NotCanonical),
+    );
     // Fields out of order (signature first).
     let mut swapped = Vec::new();
     field_bytes(2, &sig, &mut swapped);
@@ -529,7 +544,10 @@ fn malformed_inputs_have_exact_errors() {
         AcbError::Malformed(Malformed::ZeroSeq),
     );
     // Parents unsorted.
-    let (p1, p2) = (MessageId::from_bytes([1; 32]), MessageId::from_bytes([2; 32]));
+    let (p1, p2) = (
+        MessageId::from_bytes([1; 32]),
+        MessageId::from_bytes([2; 32]),
+    );
     let eu = env(0, 2, vec![p2, p1], b"");
     rejects(
         b,

@@ -1,4 +1,5 @@
 //! Causal delivery, duplicates, loss and re-send, direct parts, persistence.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -195,11 +196,7 @@ fn state_round_trips_with_waiting_messages() {
     assert_eq!(restored.missing(), vec![a1.id]);
     assert_eq!(recv(&mut restored, &a1.bytes), vec![a1.id, a2.id, a3.id]);
     // The sender's own state (rotated key) survives too.
-    let mut a = Acb::restore(
-        g[0].to_state_bytes().expose_secret(),
-        AcbConfig::default(),
-    )
-    .unwrap();
+    let mut a = Acb::restore(g[0].to_state_bytes().expose_secret(), AcbConfig::default()).unwrap();
     let a4 = a.broadcast(b"a4".to_vec(), vec![]).unwrap();
     assert_eq!(recv(&mut restored, &a4.bytes), vec![a4.id]);
     assert!(matches!(
@@ -218,6 +215,9 @@ fn register_member_as_checks_the_derivation() {
             derived: id_of(2)
         }))
     );
-    assert!(a.register_member_as(id_of(2), key(2).verifying_key()).is_ok());
+    assert!(
+        a.register_member_as(id_of(2), key(2).verifying_key())
+            .is_ok()
+    );
     assert_eq!(a.current_key_of(&id_of(2)), Some(key(2).verifying_key()));
 }

@@ -1,5 +1,5 @@
 //! Shared helpers for the ACB tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use sgm_acb::{Acb, AcbConfig, AllowAll, Delivered, MessageId};
 use sgm_crypto::{MemberId, Secret, SigningKey};
