@@ -27,6 +27,10 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_crypto::vectors::generate()),
     },
     VectorFile {
+        name: "2sm.json",
+        generate: || to_json(&sgm_2sm::vectors::generate()),
+    },
+    VectorFile {
         name: "acb.json",
         generate: || to_json(&sgm_acb::vectors::generate()),
     },

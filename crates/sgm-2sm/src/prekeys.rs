@@ -25,8 +25,8 @@ use core::fmt;
 
 use prost::Message as _;
 use sgm_crypto::{
-    CryptoRng, HPKE_IKM_LEN, MemberId, Secret, SecretBytes, Signature, SigningKey,
-    X25519PublicKey, X25519SecretKey, VerifyingKey,
+    CryptoRng, HPKE_IKM_LEN, MemberId, Secret, SecretBytes, Signature, SigningKey, VerifyingKey,
+    X25519PublicKey, X25519SecretKey,
 };
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -181,10 +181,10 @@ impl PrekeyBundle {
                 supported: VERSION,
             });
         }
-        let identity = VerifyingKey::from_slice(&w.identity)
-            .map_err(|_| malformed("bundle.identity"))?;
-        let signature =
-            Signature::from_slice(&w.spk_signature).map_err(|_| malformed("bundle.spk_signature"))?;
+        let identity =
+            VerifyingKey::from_slice(&w.identity).map_err(|_| malformed("bundle.identity"))?;
+        let signature = Signature::from_slice(&w.spk_signature)
+            .map_err(|_| malformed("bundle.spk_signature"))?;
         Ok(Self {
             identity,
             signed_prekey: SignedPrekey {
@@ -477,10 +477,7 @@ impl PrekeyStore {
                 expires_at: (!current).then_some(s.expires_at),
             })
         };
-        let current = stored(
-            p.current.as_ref().ok_or(malformed("store.current"))?,
-            true,
-        )?;
+        let current = stored(p.current.as_ref().ok_or(malformed("store.current"))?, true)?;
         let retired = p
             .retired
             .iter()

@@ -14,8 +14,8 @@ use sgm_crypto::{
 use crate::keys::{SendRandomness, derive};
 use crate::prekeys::{PrekeyStore, VerifiedBundle};
 use crate::wire::{
-    FirstContactProof, Header, KeyRef, Payload, PrekeyInner, UnverifiedMessage, encode_message,
-    enc, malformed, public_key,
+    FirstContactProof, Header, KeyRef, Payload, PrekeyInner, UnverifiedMessage, enc,
+    encode_message, malformed, public_key,
 };
 use crate::{Result, TwoSmError};
 
@@ -86,10 +86,7 @@ pub(crate) enum PeerKey {
     /// the peer in that message.
     SenderGenerated(X25519PublicKey),
     /// We received last: the public key the peer announced, with its index.
-    Announced {
-        index: u64,
-        public: X25519PublicKey,
-    },
+    Announced { index: u64, public: X25519PublicKey },
 }
 
 /// One 2SM session with one peer: a plain value, serializable with
@@ -216,7 +213,9 @@ impl Session {
         }
         check_seq(h.seq, 0)?;
         let checked = check_payload(open_first_contact(store, &msg)?)?;
-        let initiator = checked.initiator.ok_or(malformed("payload.first_contact"))?;
+        let initiator = checked
+            .initiator
+            .ok_or(malformed("payload.first_contact"))?;
         let mut session = Self {
             me: *store.identity(),
             peer: initiator,
@@ -366,7 +365,10 @@ impl Session {
                 opened
             }
             KeyRef::SenderGenerated => {
-                let sk = self.received_key.as_ref().ok_or(TwoSmError::NoReceivedKey)?;
+                let sk = self
+                    .received_key
+                    .as_ref()
+                    .ok_or(TwoSmError::NoReceivedKey)?;
                 open_regular(sk, &msg)?
             }
             KeyRef::ReceiverAnnounced { index } => {
@@ -509,8 +511,13 @@ fn open_first_contact(store: &PrekeyStore, msg: &UnverifiedMessage) -> Result<Op
     };
     let (spk, spk_secret) = store.signed_prekey(spk_id)?;
     let opk_secret = store.one_time_prekey(opk_id)?;
-    let outer = hpke_open(spk_secret, &msg.sealed, INFO_SIGNED_PREKEY, &msg.header_bytes)
-        .map_err(|_| TwoSmError::AuthenticationFailed)?;
+    let outer = hpke_open(
+        spk_secret,
+        &msg.sealed,
+        INFO_SIGNED_PREKEY,
+        &msg.header_bytes,
+    )
+    .map_err(|_| TwoSmError::AuthenticationFailed)?;
     let inner =
         PrekeyInner::decode(outer.expose_secret()).map_err(|_| malformed("prekey inner layer"))?;
     let inner = HpkeCiphertext {

@@ -192,11 +192,21 @@ fn randomness_must_match_the_phase() {
     let ida = SigningKey::generate(&mut rng);
     let idb = SigningKey::generate(&mut rng);
     let (_, mut p) = PrekeyStore::publish(&mut rng, &idb, 1);
-    let bundle = p.fetch().unwrap().verify(&MemberId::from_identity_key(&idb.verifying_key())).unwrap();
+    let bundle = p
+        .fetch()
+        .unwrap()
+        .verify(&MemberId::from_identity_key(&idb.verifying_key()))
+        .unwrap();
     let mut s = Session::initiate(&ida, &bundle).unwrap();
     r = SendRandomness::draw(&mut rng, false);
     assert!(!TwoSmError::RandomnessMismatch("").is_peer_misbehaviour());
-    assert!(matches!(s.send_with(r, b"x"), Err(TwoSmError::RandomnessMismatch(_))));
+    assert!(matches!(
+        s.send_with(r, b"x"),
+        Err(TwoSmError::RandomnessMismatch(_))
+    ));
     assert!(s.first_contact_pending());
-    assert!(matches!(Session::initiate(&idb, &bundle), Err(TwoSmError::SelfSession)));
+    assert!(matches!(
+        Session::initiate(&idb, &bundle),
+        Err(TwoSmError::SelfSession)
+    ));
 }

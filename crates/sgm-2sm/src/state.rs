@@ -111,7 +111,9 @@ impl Session {
                     signature: p.signature.to_bytes().to_vec(),
                 }),
             ),
-            PeerKey::SenderGenerated(pk) => (KIND_SENDER_GENERATED, 0, pk.as_bytes().to_vec(), None),
+            PeerKey::SenderGenerated(pk) => {
+                (KIND_SENDER_GENERATED, 0, pk.as_bytes().to_vec(), None)
+            }
             PeerKey::Announced { index, public } => (
                 KIND_RECEIVER_ANNOUNCED,
                 *index,
@@ -181,7 +183,10 @@ impl Session {
             _ => Some(secret_key(&p.received_key, "session.received_key")?),
         };
         let public = |bytes: &[u8]| -> Result<X25519PublicKey> {
-            Ok(X25519PublicKey::from_bytes(array32(bytes, "session.peer_key")?))
+            Ok(X25519PublicKey::from_bytes(array32(
+                bytes,
+                "session.peer_key",
+            )?))
         };
         let peer_key = match (p.peer_key_kind, &p.pending) {
             (KIND_PREKEYS, Some(pending)) => PeerKey::Prekeys(PendingFirstContact {

@@ -26,7 +26,10 @@ fn rejected(
 fn deliver_ok(sa: &mut Session, sb: &mut Session, b_store: &mut PrekeyStore, m: &[u8]) {
     let mut r = rng(99);
     let c = sa.send(&mut r, m).unwrap();
-    assert_eq!(sb.receive(b_store, &c).unwrap(), SecretBytes::new(m.to_vec()));
+    assert_eq!(
+        sb.receive(b_store, &c).unwrap(),
+        SecretBytes::new(m.to_vec())
+    );
 }
 
 #[test]
@@ -47,7 +50,10 @@ fn tampered_ciphertext_header_and_enc() {
     rejected(&mut sb, &mut b.store, &bad, |e| {
         matches!(e, TwoSmError::AuthenticationFailed)
     });
-    assert_eq!(sb.receive(&mut b.store, &good).unwrap().expose_secret(), b"secret");
+    assert_eq!(
+        sb.receive(&mut b.store, &good).unwrap().expose_secret(),
+        b"secret"
+    );
 }
 
 #[test]
@@ -56,7 +62,13 @@ fn replayed_ciphertext() {
     let c = sa.send(&mut rng, b"once").unwrap();
     sb.receive(&mut b.store, &c).unwrap();
     rejected(&mut sb, &mut b.store, &c, |e| {
-        matches!(e, TwoSmError::Replay { seq: 1, expected: 2 })
+        matches!(
+            e,
+            TwoSmError::Replay {
+                seq: 1,
+                expected: 2
+            }
+        )
     });
     deliver_ok(&mut sa, &mut sb, &mut b.store, b"still fine");
 }
@@ -67,7 +79,13 @@ fn out_of_order_is_rejected_then_in_order_works() {
     let c1 = sa.send(&mut rng, b"1").unwrap();
     let c2 = sa.send(&mut rng, b"2").unwrap();
     rejected(&mut sb, &mut b.store, &c2, |e| {
-        matches!(e, TwoSmError::OutOfOrder { seq: 2, expected: 1 })
+        matches!(
+            e,
+            TwoSmError::OutOfOrder {
+                seq: 2,
+                expected: 1
+            }
+        )
     });
     sb.receive(&mut b.store, &c1).unwrap();
     sb.receive(&mut b.store, &c2).unwrap();
@@ -83,9 +101,12 @@ fn ciphertext_for_another_peer() {
     let f = sac.send(&mut rng, b"to C").unwrap();
     let (mut sc, _) = Session::accept(&mut c.store, &a2.id, &f).unwrap();
     let for_b = sa.send(&mut rng, b"to B").unwrap();
-    rejected(&mut sc, &mut c.store, &for_b, |e| {
-        matches!(e, TwoSmError::WrongRecipient { expected, actual } if *expected == c.id && *actual == b.id)
-    });
+    rejected(
+        &mut sc,
+        &mut c.store,
+        &for_b,
+        |e| matches!(e, TwoSmError::WrongRecipient { expected, actual } if *expected == c.id && *actual == b.id),
+    );
     // A's message for C is delivered to B's session with A.
     let for_c = sac.send(&mut rng, b"to C again").unwrap();
     rejected(&mut sb, &mut b.store, &for_c, |e| {
@@ -97,7 +118,10 @@ fn ciphertext_for_another_peer() {
     rejected(&mut sb, &mut b.store, &from_c, |e| {
         matches!(e, TwoSmError::UnexpectedSender { .. })
     });
-    assert_eq!(sb.receive(&mut b.store, &for_b).unwrap().expose_secret(), b"to B");
+    assert_eq!(
+        sb.receive(&mut b.store, &for_b).unwrap().expose_secret(),
+        b"to B"
+    );
 }
 
 #[test]
@@ -120,7 +144,10 @@ fn truncated_and_random_bytes() {
     rejected(&mut sb, &mut b.store, b"", |e| {
         matches!(e, TwoSmError::UnsupportedVersion { version: 0, .. })
     });
-    assert_eq!(sb.receive(&mut b.store, &good).unwrap().expose_secret(), b"whole");
+    assert_eq!(
+        sb.receive(&mut b.store, &good).unwrap().expose_secret(),
+        b"whole"
+    );
 }
 
 #[test]
@@ -242,16 +269,21 @@ fn signed_prekey_rotation_with_grace_period() {
     let f_old2 = s_old2.send(&mut rng, b"also old").unwrap();
 
     let now = 1_000_000;
-    let new_spk = b.store.rotate_signed_prekey(&mut rng, &b.identity, now).unwrap();
+    let new_spk = b
+        .store
+        .rotate_signed_prekey(&mut rng, &b.identity, now)
+        .unwrap();
     assert_eq!(new_spk.id, 2);
     // The key server learns the new signed prekey; it keeps serving the
     // one-time prekeys it has not handed out yet.
     b.published.signed_prekey = new_spk;
     // Within the grace period the retired prekey still opens.
-    b.store.expire(now + sgm_2sm::SIGNED_PREKEY_GRACE_PERIOD_SECS - 1);
+    b.store
+        .expire(now + sgm_2sm::SIGNED_PREKEY_GRACE_PERIOD_SECS - 1);
     Session::accept(&mut b.store, &a.id, &f_old).unwrap();
     // After it, it is gone.
-    b.store.expire(now + sgm_2sm::SIGNED_PREKEY_GRACE_PERIOD_SECS);
+    b.store
+        .expire(now + sgm_2sm::SIGNED_PREKEY_GRACE_PERIOD_SECS);
     assert_eq!(
         Session::accept(&mut b.store, &a.id, &f_old2).unwrap_err(),
         TwoSmError::UnknownSignedPrekey { id: 1 }

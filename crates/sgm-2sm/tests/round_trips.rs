@@ -9,9 +9,15 @@ use sgm_2sm::{MAX_PENDING_OWN_KEYS, Session, TwoSmError};
 fn round_trip_both_directions() {
     let (mut rng, mut a, mut b, mut sa, mut sb) = established(1);
     let c = sb.send(&mut rng, b"B to A").unwrap();
-    assert_eq!(sa.receive(&mut a.store, &c).unwrap().expose_secret(), b"B to A");
+    assert_eq!(
+        sa.receive(&mut a.store, &c).unwrap().expose_secret(),
+        b"B to A"
+    );
     let c = sa.send(&mut rng, b"A to B").unwrap();
-    assert_eq!(sb.receive(&mut b.store, &c).unwrap().expose_secret(), b"A to B");
+    assert_eq!(
+        sb.receive(&mut b.store, &c).unwrap().expose_secret(),
+        b"A to B"
+    );
     assert_eq!(sa.peer_id(), b.id);
     assert_eq!(sb.peer_id(), a.id);
     assert_eq!(sb.peer_identity(), &a.identity.verifying_key());
@@ -22,7 +28,10 @@ fn empty_and_large_plaintexts() {
     let (mut rng, _a, mut b, mut sa, mut sb) = established(2);
     for pt in [vec![], vec![0xab; 100_000]] {
         let c = sa.send(&mut rng, &pt).unwrap();
-        assert_eq!(sb.receive(&mut b.store, &c).unwrap().expose_secret(), pt.as_slice());
+        assert_eq!(
+            sb.receive(&mut b.store, &c).unwrap().expose_secret(),
+            pt.as_slice()
+        );
     }
 }
 
@@ -53,12 +62,18 @@ fn long_one_sided_runs_then_reply() {
     }
     // B replies to the newest key; A drops all older ones.
     let c = sb.send(&mut rng, b"ack").unwrap();
-    assert_eq!(sa.receive(&mut a.store, &c).unwrap().expose_secret(), b"ack");
+    assert_eq!(
+        sa.receive(&mut a.store, &c).unwrap().expose_secret(),
+        b"ack"
+    );
     assert_eq!(sa.pending_own_keys(), 0);
     // And the other direction one-sided.
     for i in 0..50u32 {
         let c = sb.send(&mut rng, &i.to_be_bytes()).unwrap();
-        assert_eq!(sa.receive(&mut a.store, &c).unwrap().expose_secret(), &i.to_be_bytes());
+        assert_eq!(
+            sa.receive(&mut a.store, &c).unwrap().expose_secret(),
+            &i.to_be_bytes()
+        );
     }
 }
 
@@ -74,10 +89,16 @@ fn crossing_messages() {
             .map(|i| sb.send(&mut rng, &[round, i, 0xb]).unwrap())
             .collect();
         for (i, c) in from_b.iter().enumerate() {
-            assert_eq!(sa.receive(&mut a.store, c).unwrap().expose_secret(), &[round, i as u8, 0xb]);
+            assert_eq!(
+                sa.receive(&mut a.store, c).unwrap().expose_secret(),
+                &[round, i as u8, 0xb]
+            );
         }
         for (i, c) in from_a.iter().enumerate() {
-            assert_eq!(sb.receive(&mut b.store, c).unwrap().expose_secret(), &[round, i as u8, 0xa]);
+            assert_eq!(
+                sb.receive(&mut b.store, c).unwrap().expose_secret(),
+                &[round, i as u8, 0xa]
+            );
         }
     }
 }
@@ -112,16 +133,28 @@ fn crossing_first_contact_converges() {
     let fb = sb.send(&mut rng, b"from B first").unwrap();
     assert!(!sa.first_contact_pending() && !sb.first_contact_pending());
     // Each first-contact message arrives at an existing session.
-    assert_eq!(sa.receive(&mut a.store, &fb).unwrap().expose_secret(), b"from B first");
-    assert_eq!(sb.receive(&mut b.store, &fa).unwrap().expose_secret(), b"from A first");
-    assert_eq!(sb.receive(&mut b.store, &fa2).unwrap().expose_secret(), b"from A second");
+    assert_eq!(
+        sa.receive(&mut a.store, &fb).unwrap().expose_secret(),
+        b"from B first"
+    );
+    assert_eq!(
+        sb.receive(&mut b.store, &fa).unwrap().expose_secret(),
+        b"from A first"
+    );
+    assert_eq!(
+        sb.receive(&mut b.store, &fa2).unwrap().expose_secret(),
+        b"from A second"
+    );
     assert_eq!(a.store.one_time_prekeys_left(), 7);
     assert_eq!(b.store.one_time_prekeys_left(), 7);
     for i in 0..10u8 {
         let c = sa.send(&mut rng, &[i]).unwrap();
         let d = sb.send(&mut rng, &[i, i]).unwrap();
         assert_eq!(sb.receive(&mut b.store, &c).unwrap().expose_secret(), &[i]);
-        assert_eq!(sa.receive(&mut a.store, &d).unwrap().expose_secret(), &[i, i]);
+        assert_eq!(
+            sa.receive(&mut a.store, &d).unwrap().expose_secret(),
+            &[i, i]
+        );
     }
     // A replayed first-contact message is a replay, not a second session.
     assert!(matches!(
@@ -142,10 +175,16 @@ fn first_contact_arrives_before_own_first_send() {
     let mut sb = Session::initiate(&b.identity, &a.bundle()).unwrap();
     let fb = sb.send(&mut rng, b"B first").unwrap();
     assert!(sa.first_contact_pending());
-    assert_eq!(sa.receive(&mut a.store, &fb).unwrap().expose_secret(), b"B first");
+    assert_eq!(
+        sa.receive(&mut a.store, &fb).unwrap().expose_secret(),
+        b"B first"
+    );
     assert!(!sa.first_contact_pending());
     let c = sa.send(&mut rng, b"A reply").unwrap();
-    assert_eq!(sb.receive(&mut b.store, &c).unwrap().expose_secret(), b"A reply");
+    assert_eq!(
+        sb.receive(&mut b.store, &c).unwrap().expose_secret(),
+        b"A reply"
+    );
     assert_eq!(b.store.one_time_prekeys_left(), 8);
 }
 
@@ -159,7 +198,10 @@ fn initiator_sends_several_before_any_reply() {
     let (mut sb, m) = Session::accept(&mut b.store, &a.id, &cs[0]).unwrap();
     assert_eq!(m.expose_secret(), &[0]);
     for (i, c) in cs.iter().enumerate().skip(1) {
-        assert_eq!(sb.receive(&mut b.store, c).unwrap().expose_secret(), &[i as u8]);
+        assert_eq!(
+            sb.receive(&mut b.store, c).unwrap().expose_secret(),
+            &[i as u8]
+        );
     }
 }
 
