@@ -1,5 +1,7 @@
 //! Round trips, long runs, crossing messages and crossing first contact.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use common::{Member, established, rng};

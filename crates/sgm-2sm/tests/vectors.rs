@@ -1,5 +1,7 @@
 //! Replays the committed `test-vectors/2sm.json`.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use sgm_2sm::vectors::{TwoSmVectors, replay};
 
 const JSON: &str = include_str!("../../../test-vectors/2sm.json");

@@ -1,5 +1,5 @@
 //! Shared test fixtures: members with identity keys and prekey stores.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use rand_chacha::ChaCha20Rng;
 use sgm_2sm::{PrekeyStore, PublishedPrekeys, Session, VerifiedBundle};
