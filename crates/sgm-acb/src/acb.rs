@@ -503,8 +503,13 @@ impl Acb {
             _ if definitive => return Err(classify_bad_signature(&msg, st)),
             _ => None,
         };
+        // Bounds apply to messages that will wait. A deliverable message
+        // (which may be the one unblocking a full share) passes through.
+        let waits = !matches!(self.unmet(env), Unmet::Nothing);
         let (count, unverified) = self.buffer.counts(&sender);
-        let limit = if verified_with.is_none()
+        let limit = if !waits {
+            None
+        } else if verified_with.is_none()
             && unverified >= self.config.buffer_max_unverified_per_sender
         {
             Some(BufferLimit::UnverifiedPerSender)

@@ -446,6 +446,9 @@ fn per_sender_bounds_reject_the_offender() {
             limit: BufferLimit::PerSender,
         },
     );
+    // The message that unblocks a full share is still accepted.
+    assert_eq!(recv(b, &m[0].bytes), vec![m[0].id, m[1].id, m[2].id]);
+    assert_eq!(recv(b, &m[3].bytes), vec![m[3].id]);
     // Unverifiable (unknown key) messages have a smaller share.
     let mut d = observer(2, config);
     let junk1 = SignedEnvelope::sign(env(1, 5, vec![], b"x"), &key(9));
