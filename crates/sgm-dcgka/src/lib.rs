@@ -10,6 +10,7 @@ pub mod key_schedule;
 pub mod messages;
 mod ops;
 mod output;
+mod persist;
 mod process;
 pub mod ratchet;
 mod seed;

@@ -4,7 +4,10 @@
 //!
 //! Wire: one version byte ([`crate::WIRE_VERSION`]) then a protobuf body,
 //! decoded strictly (canonical encoding only). Field numbers are listed in
-//! `docs/dcgka.md`.
+//! `docs/dcgka.md`. In control and direct messages the one field that is
+//! always present and non-empty (`seq`, `recipient`) has the highest tag, so
+//! it is encoded last and every truncation is detected at this layer (the
+//! broadcast layer's signature detects it too).
 
 use prost::Message;
 use sgm_crypto::{MEMBER_ID_LEN, MemberId};
@@ -136,7 +139,9 @@ pub struct Welcome {
 
 #[derive(Clone, PartialEq, Message)]
 struct ControlPb {
-    #[prost(uint64, tag = "1")]
+    /// Highest tag, so it is encoded last: any truncation loses or
+    /// corrupts it (it is never 0), and decoding fails.
+    #[prost(uint64, tag = "15")]
     seq: u64,
     #[prost(uint32, tag = "2")]
     kind: u32,
@@ -152,7 +157,8 @@ struct ControlPb {
 
 #[derive(Clone, PartialEq, Message)]
 struct DirectPb {
-    #[prost(bytes = "vec", tag = "1")]
+    /// Highest tag, encoded last (always 16 bytes): truncation is detected.
+    #[prost(bytes = "vec", tag = "15")]
     recipient: Vec<u8>,
     #[prost(uint32, tag = "2")]
     kind: u32,

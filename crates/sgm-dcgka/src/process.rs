@@ -62,12 +62,10 @@ impl Dcgka {
         if self.removed {
             return Err(DcgkaError::NoGroup);
         }
-        if let Some(d) = direct {
-            if d.recipient != self.me {
-                return Err(DcgkaError::NotForUs {
-                    recipient: d.recipient,
-                });
-            }
+        if let Some(d) = direct.filter(|d| d.recipient != self.me) {
+            return Err(DcgkaError::NotForUs {
+                recipient: d.recipient,
+            });
         }
         let joining = match &control.kind {
             ControlKind::Create { members } if self.dgm.is_none() => {
@@ -147,10 +145,10 @@ impl Dcgka {
             out.removed = true;
             return Ok(out);
         }
-        if self.config.coalesce_acks {
-            if let Some(reply) = out.reply.take() {
-                self.pending.push(reply);
-            }
+        if self.config.coalesce_acks
+            && let Some(reply) = out.reply.take()
+        {
+            self.pending.push(reply);
         }
         Ok(out)
     }

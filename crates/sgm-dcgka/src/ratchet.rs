@@ -179,6 +179,9 @@ impl SendingRatchet {
     }
 }
 
+/// Skipped message keys by (epoch, index).
+pub(crate) type SkippedKeys = BTreeMap<(u64, u64), AeadKey>;
+
 /// The receiving half for one sender: chains of recent epochs and skipped
 /// keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -232,13 +235,7 @@ impl ReceivingRatchet {
         self.skipped.len()
     }
 
-    pub(crate) fn parts(
-        &self,
-    ) -> (
-        Option<u64>,
-        &BTreeMap<u64, Chain>,
-        &BTreeMap<(u64, u64), AeadKey>,
-    ) {
+    pub(crate) fn parts(&self) -> (Option<u64>, &BTreeMap<u64, Chain>, &SkippedKeys) {
         (self.known_through, &self.chains, &self.skipped)
     }
 

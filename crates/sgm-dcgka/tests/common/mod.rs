@@ -358,7 +358,7 @@ impl Sim {
                 0
             };
             let (to, m) = choices[pick];
-            if self.config.coalesce_acks && random && self.rng.next_u32() % 3 == 0 {
+            if self.config.coalesce_acks && random && self.rng.next_u32().is_multiple_of(3) {
                 self.flush(to);
             }
             self.deliver(to, m);
