@@ -114,6 +114,10 @@ pub enum DcgkaError {
         reason: String,
     },
 
+    /// The broadcast layer (sgm-acb) refused an outgoing message.
+    #[error("broadcast: {0}")]
+    Broadcast(String),
+
     // ---- the caller misused the API ---------------------------------------
     /// The operation needs a group this state is not (yet) part of.
     #[error("not in a group")]

@@ -5,6 +5,7 @@
 mod ack;
 mod add;
 mod app;
+pub mod broadcast;
 pub mod error;
 pub mod key_schedule;
 pub mod messages;
