@@ -59,7 +59,7 @@ fn group_over_acb_with_key_rotation() {
         wire.push_back((0, env.bytes));
         let mut rotations = 0;
         let mut apps = Vec::new();
-        let mut step = |members: &mut Vec<Member>,
+        let step = |members: &mut Vec<Member>,
                         wire: &mut VecDeque<(usize, Vec<u8>)>,
                         rng: &mut ChaCha20Rng,
                         dir: &mut common::Directory,
