@@ -38,6 +38,14 @@ const FILES: &[VectorFile] = &[
         name: "dgm.json",
         generate: || to_json(&sgm_dgm::vectors::generate()),
     },
+    VectorFile {
+        name: "dcgka.json",
+        generate: || to_json(&sgm_dcgka::vectors::generate()),
+    },
+    VectorFile {
+        name: "ratchet.json",
+        generate: || to_json(&sgm_dcgka::vectors::generate_ratchet()),
+    },
 ];
 
 fn vector_dir() -> PathBuf {

@@ -132,6 +132,11 @@ impl Dcgka {
         self.dgm.is_some() && !self.removed
     }
 
+    /// The 2SM session with `peer`, if one exists.
+    pub fn two_party_session(&self, peer: &MemberId) -> Option<&Session> {
+        self.sessions.get(peer)
+    }
+
     /// The membership state (read only).
     pub fn dgm(&self) -> Option<&Dgm> {
         self.dgm.as_ref()

@@ -60,11 +60,11 @@ fn group_over_acb_with_key_rotation() {
         let mut rotations = 0;
         let mut apps = Vec::new();
         let step = |members: &mut Vec<Member>,
-                        wire: &mut VecDeque<(usize, Vec<u8>)>,
-                        rng: &mut ChaCha20Rng,
-                        dir: &mut common::Directory,
-                        rotations: &mut usize,
-                        apps: &mut Vec<(usize, Vec<u8>)>| {
+                    wire: &mut VecDeque<(usize, Vec<u8>)>,
+                    rng: &mut ChaCha20Rng,
+                    dir: &mut common::Directory,
+                    rotations: &mut usize,
+                    apps: &mut Vec<(usize, Vec<u8>)>| {
             while let Some((from, bytes)) = wire.pop_front() {
                 for (i, m) in members.iter_mut().enumerate() {
                     if i == from {
