@@ -3,6 +3,7 @@
 //! membership, the same member_view for every member and the same view_at;
 //! and all of them equal a naive oracle written straight from the rules in
 //! docs/dgm.md. Honours PROPTEST_CASES.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -250,7 +251,7 @@ fn generator_makes_concurrent_removes_and_cascades() {
     // the interesting cases (an add cancelled by a concurrent remove).
     let mut cancelled = 0;
     let mut removes = 0;
-    for seed in 0..200 {
+    for seed in 0..60 {
         let ops = history(seed, 40);
         let mut d = Dgm::new();
         for op in ops {
@@ -262,5 +263,5 @@ fn generator_makes_concurrent_removes_and_cascades() {
         check(seed, 40, 2);
     }
     assert!(cancelled > 0, "no add was cancelled by a concurrent remove");
-    assert!(removes > 100);
+    assert!(removes > 30);
 }

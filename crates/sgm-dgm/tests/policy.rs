@@ -1,4 +1,5 @@
 //! The admin policy as a layer over the mechanism.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Every rejection with its exact typed error, and the state unchanged.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! State and welcome-history encoding: round trips, strictness, and no
 //! panics on arbitrary bytes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
