@@ -150,7 +150,7 @@ impl Dcgka {
         // Line 1.
         let history = WelcomeHistory::from_bytes(&welcome.history)
             .map_err(|_| DcgkaError::Malformed("welcome history"))?;
-        let dgm = Dgm::from_welcome(history).map_err(|e| DcgkaError::Membership(e.to_string()))?;
+        let dgm = Dgm::from_welcome(history)?;
         self.dgm = Some(dgm);
         let seq = control.seq;
         self.apply_op(

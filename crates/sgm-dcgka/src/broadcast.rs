@@ -102,7 +102,7 @@ pub fn seal(
     }
     let out = acb
         .broadcast(payload, direct)
-        .map_err(|e| DcgkaError::Broadcast(e.to_string()))?;
+?;
     Ok((out, new_key))
 }
 

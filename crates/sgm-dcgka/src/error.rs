@@ -102,21 +102,26 @@ pub enum DcgkaError {
     /// `process` (own messages are applied when they are made).
     #[error("own control message passed to process")]
     OwnMessage,
-    /// The membership layer rejected an operation.
+    /// The membership layer rejected an op (for example a parent not yet
+    /// applied: retry after the missing message).
     #[error("membership: {0}")]
-    Membership(String),
+    Membership(#[from] sgm_dgm::DgmError),
     /// The two-party layer failed.
-    #[error("two-party channel with {peer:?}: {reason}")]
+    #[error("two-party channel with {peer:?}: {source}")]
     TwoParty {
         /// The peer.
         peer: MemberId,
         /// What went wrong.
-        reason: String,
+        source: sgm_2sm::TwoSmError,
     },
+    /// No prekey bundle for a peer this member must start a 2SM session
+    /// with.
+    #[error("no prekey bundle for {0:?}")]
+    NoPrekeyBundle(MemberId),
 
     /// The broadcast layer (sgm-acb) refused an outgoing message.
     #[error("broadcast: {0}")]
-    Broadcast(String),
+    Broadcast(#[from] sgm_acb::AcbError),
 
     // ---- the caller misused the API ---------------------------------------
     /// The operation needs a group this state is not (yet) part of.

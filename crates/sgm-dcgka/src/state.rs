@@ -186,7 +186,7 @@ impl Dcgka {
                 parents,
                 kind,
             })
-            .map_err(|e| DcgkaError::Membership(e.to_string()))?;
+            ?;
         Ok(id)
     }
 

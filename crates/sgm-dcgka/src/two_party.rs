@@ -17,7 +17,7 @@ pub trait PrekeyDirectory {
 fn two_party_error(peer: &MemberId, e: sgm_2sm::TwoSmError) -> DcgkaError {
     DcgkaError::TwoParty {
         peer: *peer,
-        reason: e.to_string(),
+        source: e,
     }
 }
 
@@ -34,10 +34,7 @@ impl Dcgka {
         if !self.sessions.contains_key(peer) {
             let bundle = directory
                 .fetch(peer)
-                .ok_or(DcgkaError::TwoParty {
-                    peer: *peer,
-                    reason: "no prekey bundle".into(),
-                })?
+                .ok_or(DcgkaError::NoPrekeyBundle(*peer))?
                 .verify(peer)
                 .map_err(|e| two_party_error(peer, e))?;
             let session =
