@@ -75,6 +75,7 @@
 
 mod acb;
 mod buffer;
+mod checkpoint;
 mod config;
 mod error;
 mod membership;
@@ -84,6 +85,7 @@ pub mod vectors;
 mod wire;
 
 pub use acb::{Acb, Accepted, Delivered, Outgoing, Receipt};
+pub use checkpoint::CHECKPOINT_VERSION;
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
 pub use membership::{AllowAll, MembershipCheck};

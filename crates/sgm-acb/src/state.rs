@@ -38,31 +38,31 @@ struct StateWire {
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-struct SenderWire {
+pub(crate) struct SenderWire {
     #[prost(bytes = "vec", tag = "1")]
-    id: Vec<u8>,
+    pub(crate) id: Vec<u8>,
     #[prost(uint64, tag = "2")]
-    delivered_seq: u64,
+    pub(crate) delivered_seq: u64,
     #[prost(message, repeated, tag = "3")]
-    keys: Vec<KeyEpochWire>,
+    pub(crate) keys: Vec<KeyEpochWire>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-struct KeyEpochWire {
+pub(crate) struct KeyEpochWire {
     #[prost(uint64, tag = "1")]
-    from_seq: u64,
+    pub(crate) from_seq: u64,
     #[prost(bytes = "vec", tag = "2")]
-    key: Vec<u8>,
+    pub(crate) key: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-struct DeliveredWire {
+pub(crate) struct DeliveredWire {
     #[prost(bytes = "vec", tag = "1")]
-    id: Vec<u8>,
+    pub(crate) id: Vec<u8>,
     #[prost(bytes = "vec", tag = "2")]
-    sender: Vec<u8>,
+    pub(crate) sender: Vec<u8>,
     #[prost(uint64, tag = "3")]
-    seq: u64,
+    pub(crate) seq: u64,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -75,19 +75,19 @@ struct BufferedWire {
     arrived: u64,
 }
 
-fn bad(what: &'static str) -> AcbError {
+pub(crate) fn bad(what: &'static str) -> AcbError {
     AcbError::Api(ApiMisuse::InvalidState(what))
 }
 
-fn member(b: &[u8]) -> Result<MemberId, AcbError> {
+pub(crate) fn member(b: &[u8]) -> Result<MemberId, AcbError> {
     MemberId::from_slice(b).map_err(|_| bad("member id"))
 }
 
-fn msg_id(b: &[u8]) -> Result<MessageId, AcbError> {
+pub(crate) fn msg_id(b: &[u8]) -> Result<MessageId, AcbError> {
     MessageId::from_slice(b).ok_or(bad("message id"))
 }
 
-fn vk(b: &[u8]) -> Result<VerifyingKey, AcbError> {
+pub(crate) fn vk(b: &[u8]) -> Result<VerifyingKey, AcbError> {
     VerifyingKey::from_slice(b).map_err(|_| bad("verifying key"))
 }
 
@@ -101,16 +101,6 @@ impl Acb {
     /// Encodes the whole state (keys, delivered ids, heads, buffer, store,
     /// pending events excluded). Restore with [`Acb::restore`].
     pub fn to_state_bytes(&self) -> SecretBytes {
-        let mut delivered: Vec<DeliveredWire> = self
-            .delivered
-            .iter()
-            .map(|(id, (sender, seq))| DeliveredWire {
-                id: id.as_bytes().to_vec(),
-                sender: sender.as_bytes().to_vec(),
-                seq: *seq,
-            })
-            .collect();
-        delivered.sort_by(|a, b| (&a.sender, a.seq, &a.id).cmp(&(&b.sender, b.seq, &b.id)));
         let wire = StateWire {
             version: STATE_VERSION,
             signing_seed: self.signing_key.to_seed().expose_secret().to_vec(),
@@ -119,23 +109,8 @@ impl Acb {
                 .as_ref()
                 .map(|k| k.to_seed().expose_secret().to_vec())
                 .unwrap_or_default(),
-            senders: self
-                .senders
-                .iter()
-                .map(|(id, st)| SenderWire {
-                    id: id.as_bytes().to_vec(),
-                    delivered_seq: st.delivered_seq,
-                    keys: st
-                        .keys
-                        .iter()
-                        .map(|e| KeyEpochWire {
-                            from_seq: e.from_seq,
-                            key: e.key.as_bytes().to_vec(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            delivered,
+            senders: self.senders_wire(),
+            delivered: self.delivered_wire(),
             heads: self.heads.iter().map(|h| h.as_bytes().to_vec()).collect(),
             buffer: self
                 .buffer
@@ -177,36 +152,11 @@ impl Acb {
             _ => Some(seed(&wire.pending_rotation_seed)?),
         };
         acb.senders.clear();
-        for s in &wire.senders {
-            let keys = s
-                .keys
-                .iter()
-                .map(|k| {
-                    Ok(KeyEpoch {
-                        from_seq: k.from_seq,
-                        key: vk(&k.key)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, AcbError>>()?;
-            if keys.is_empty() {
-                return Err(bad("sender without keys"));
-            }
-            acb.senders.insert(
-                member(&s.id)?,
-                SenderState {
-                    keys,
-                    delivered_seq: s.delivered_seq,
-                },
-            );
-        }
+        acb.load_senders(&wire.senders)?;
         if !acb.senders.contains_key(&acb.me) {
             return Err(bad("own sender state missing"));
         }
-        for d in &wire.delivered {
-            let (id, sender) = (msg_id(&d.id)?, member(&d.sender)?);
-            acb.delivered.insert(id, (sender, d.seq));
-            acb.delivered_by_seq.insert((sender, d.seq), id);
-        }
+        acb.load_delivered(&wire.delivered)?;
         for h in &wire.heads {
             acb.heads.insert(msg_id(h)?);
         }
@@ -233,5 +183,76 @@ impl Acb {
         }
         acb.tick = wire.tick;
         Ok(acb)
+    }
+}
+
+impl Acb {
+    pub(crate) fn senders_wire(&self) -> Vec<SenderWire> {
+        self.senders
+            .iter()
+            .map(|(id, st)| SenderWire {
+                id: id.as_bytes().to_vec(),
+                delivered_seq: st.delivered_seq,
+                keys: st
+                    .keys
+                    .iter()
+                    .map(|e| KeyEpochWire {
+                        from_seq: e.from_seq,
+                        key: e.key.as_bytes().to_vec(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Sorted by (sender, seq) so that equal states encode equally.
+    pub(crate) fn delivered_wire(&self) -> Vec<DeliveredWire> {
+        let mut delivered: Vec<DeliveredWire> = self
+            .delivered
+            .iter()
+            .map(|(id, (sender, seq))| DeliveredWire {
+                id: id.as_bytes().to_vec(),
+                sender: sender.as_bytes().to_vec(),
+                seq: *seq,
+            })
+            .collect();
+        delivered.sort_by(|a, b| (&a.sender, a.seq, &a.id).cmp(&(&b.sender, b.seq, &b.id)));
+        delivered
+    }
+
+    /// Inserts (or replaces) sender states.
+    pub(crate) fn load_senders(&mut self, senders: &[SenderWire]) -> Result<(), AcbError> {
+        for s in senders {
+            let keys = s
+                .keys
+                .iter()
+                .map(|k| {
+                    Ok(KeyEpoch {
+                        from_seq: k.from_seq,
+                        key: vk(&k.key)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, AcbError>>()?;
+            if keys.is_empty() {
+                return Err(bad("sender without keys"));
+            }
+            self.senders.insert(
+                member(&s.id)?,
+                SenderState {
+                    keys,
+                    delivered_seq: s.delivered_seq,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub(crate) fn load_delivered(&mut self, delivered: &[DeliveredWire]) -> Result<(), AcbError> {
+        for d in delivered {
+            let (id, sender) = (msg_id(&d.id)?, member(&d.sender)?);
+            self.delivered.insert(id, (sender, d.seq));
+            self.delivered_by_seq.insert((sender, d.seq), id);
+        }
+        Ok(())
     }
 }
