@@ -32,36 +32,37 @@ impl Dcgka {
         if !self.has_processed(&acked_sender, acked_seq) {
             return Err(DcgkaError::UnknownReference("acknowledged message"));
         }
-        // Lines 1–3: an ack of a membership op is itself a DGM op.
-        let acked_op = op_id(&acked_sender, acked_seq);
-        let is_membership = self
-            .dgm_ref()?
-            .get(&acked_op)
-            .is_some_and(|op| op.kind.is_membership_change());
-        if is_membership {
-            self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
-        }
-        // Lines 4–5: take (and delete) the member secret.
-        let stored = self
-            .member_secrets
-            .remove(&(acked_sender, acked_seq, sender));
-        let secret = match (stored, direct) {
-            (None, None) => return Ok(None),
-            (Some(s), None) => s,
-            (Some(_), Some(_)) => {
+        // Every fallible step comes before the first change (the DGM apply
+        // is itself transactional), so `process` can run an ack without
+        // copying the state. After the DGM apply only HKDF runs.
+        let is_membership = self.is_membership_op(&acked_sender, acked_seq)?;
+        let key = (acked_sender, acked_seq, sender);
+        let forwarded = match (self.member_secrets.contains_key(&key), direct) {
+            (true, Some(_)) => {
                 return Err(DcgkaError::UnexpectedDirectMessage { expected: "none" });
             }
             // Lines 6–7: a member secret forwarded to us.
-            (None, Some(direct)) => {
+            (false, Some(direct)) => {
                 let DirectKind::Forward(c) = &direct.kind else {
                     return Err(DcgkaError::UnexpectedDirectMessage {
                         expected: "forward",
                     });
                 };
                 let plaintext = self.decrypt_from(&sender, c)?;
-                Secret::from_slice(plaintext.expose_secret())
-                    .map_err(|_| DcgkaError::Malformed("forwarded member secret"))?
+                Some(
+                    Secret::from_slice(plaintext.expose_secret())
+                        .map_err(|_| DcgkaError::Malformed("forwarded member secret"))?,
+                )
             }
+            _ => None,
+        };
+        // Lines 1–3: an ack of a membership op is itself a DGM op.
+        if is_membership {
+            self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
+        }
+        // Lines 4–5: take (and delete) the member secret.
+        let Some(secret) = self.member_secrets.remove(&key).or(forwarded) else {
+            return Ok(None);
         };
         // Lines 8–9.
         let i = self.update_ratchet(sender, RatchetInput::Member(&secret))?;
@@ -90,27 +91,37 @@ impl Dcgka {
                 "add-ack of a message that is no add",
             ));
         }
+        // Lines 3–5 (decrypted first: every fallible step before the
+        // first change): the sender's ratchet state, for the added member.
+        let state = match direct {
+            Some(direct) => {
+                let DirectKind::RatchetState(c) = &direct.kind else {
+                    return Err(DcgkaError::UnexpectedDirectMessage {
+                        expected: "ratchet state",
+                    });
+                };
+                let plaintext = self.decrypt_from(&sender, c)?;
+                Some(
+                    Secret::from_slice(plaintext.expose_secret())
+                        .map_err(|_| DcgkaError::Malformed("ratchet state"))?,
+                )
+            }
+            None => None,
+        };
+        let in_view = self.dgm_ref()?.view_at(&control.parents).contains(&self.me);
+        if in_view && state.is_none() && !self.ratchet.contains_key(&sender) {
+            return Err(DcgkaError::UnknownReference(
+                "ratchet state of add-ack sender",
+            ));
+        }
         // Lines 1–2.
-        let id = self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
-        // Lines 3–5: the sender's ratchet state, for the added member.
-        if let Some(direct) = direct {
-            let DirectKind::RatchetState(c) = &direct.kind else {
-                return Err(DcgkaError::UnexpectedDirectMessage {
-                    expected: "ratchet state",
-                });
-            };
-            let plaintext = self.decrypt_from(&sender, c)?;
-            let state = Secret::from_slice(plaintext.expose_secret())
-                .map_err(|_| DcgkaError::Malformed("ratchet state"))?;
+        self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
+        if let Some(state) = state {
             self.ratchet.insert(sender, state);
         }
-        // Lines 6–8.
-        if self.dgm_ref()?.view_at(&[id]).contains(&self.me) {
-            if !self.ratchet.contains_key(&sender) {
-                return Err(DcgkaError::UnknownReference(
-                    "ratchet state of add-ack sender",
-                ));
-            }
+        // Lines 6–8 (an ack changes no membership: the view at the add-ack
+        // is the view at its parents).
+        if in_view {
             let i = self.update_ratchet(sender, RatchetInput::Add)?;
             return Ok(Some(self.install_update(sender, control.seq, i)?));
         }

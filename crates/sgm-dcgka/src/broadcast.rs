@@ -100,9 +100,7 @@ pub fn seal(
     if let Some(k) = &new_key {
         acb.rotate_signing_key(k.clone());
     }
-    let out = acb
-        .broadcast(payload, direct)
-?;
+    let out = acb.broadcast(payload, direct)?;
     Ok((out, new_key))
 }
 

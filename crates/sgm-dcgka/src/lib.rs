@@ -47,10 +47,12 @@
 //!    control message that produced it; application messages carry that
 //!    epoch, so a receiver can tell "wait for X's control message"
 //!    ([`DcgkaError::EpochNotYetKnown`]) from "never given to me".
-//! 2. **Membership views by DGM heads.** Every control message carries its
-//!    sender's DGM heads (`parents`); `member-view(sender)` is the DGM over
-//!    that cut. The paper uses the sender's latest acknowledged op, which
-//!    lags under ack coalescing.
+//! 2. **Membership views.** Create, add, remove and acks of them are DGM
+//!    ops and carry their sender's DGM heads as parents; the recipients of
+//!    a create or remove are the DGM over that op. Updates and acks of
+//!    updates carry no parents: an update's recipients are sgm-dgm's
+//!    `member_view(sender)` (the causal past of the sender's latest DGM op),
+//!    computed the same by the sender and every receiver.
 //! 3. **Welcome** carries, besides the history and the ratchet state, the
 //!    adder's last processed seq per sender, so the new member detects
 //!    replays and gaps from its first message on.

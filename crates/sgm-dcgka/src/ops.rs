@@ -51,9 +51,11 @@ impl Dcgka {
             }
             let control = s.next_control(ControlKind::Update)?;
             let me = s.me;
+            // `member-view(γ, γ.myId)`: what every receiver computes as
+            // `member-view(sender)` from the same ops.
             let recipients: BTreeSet<MemberId> = s
                 .dgm_ref()?
-                .members()
+                .member_view(&me)
                 .into_iter()
                 .filter(|m| *m != me)
                 .collect();
@@ -171,7 +173,10 @@ impl Dcgka {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<ProcessOutput> {
-        let view = self.dgm_ref()?.view_at(&control.parents);
+        if !control.parents.is_empty() {
+            return Err(DcgkaError::Malformed("update with parents"));
+        }
+        let view = self.dgm_ref()?.member_view(&sender);
         if !view.contains(&sender) {
             return Err(DcgkaError::NotAMember(sender));
         }

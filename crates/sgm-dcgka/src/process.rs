@@ -31,7 +31,20 @@ impl Dcgka {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<ProcessOutput> {
-        self.transact(|s| s.process_inner(sender, control, direct, rng, directory))
+        // Acks and add-acks without a direct message (n per operation)
+        // change the state only after their last fallible step, so they run
+        // in place; everything else runs on a copy.
+        let in_place = direct.is_none()
+            && self.dgm.is_some()
+            && matches!(
+                control.kind,
+                ControlKind::Ack { .. } | ControlKind::AddAck { .. }
+            );
+        if in_place {
+            self.process_inner(sender, control, direct, rng, directory)
+        } else {
+            self.transact(|s| s.process_inner(sender, control, direct, rng, directory))
+        }
     }
 
     /// [`Self::process`] on wire bytes.
@@ -91,7 +104,16 @@ impl Dcgka {
                 return Err(DcgkaError::NotAMember(sender));
             }
         }
-        self.last_seq.insert(sender, control.seq);
+        let is_ack = matches!(
+            control.kind,
+            ControlKind::Ack { .. } | ControlKind::AddAck { .. }
+        );
+        if !is_ack {
+            // The message's own ack (`process-ack(γ, γ.myId, (sender, seq))`)
+            // needs it counted as processed. Acks are counted after their
+            // last fallible step (they may run in place).
+            self.last_seq.insert(sender, control.seq);
+        }
         let mut out = match &control.kind {
             ControlKind::Create { .. } => self.process_create(
                 sender,
@@ -134,6 +156,7 @@ impl Dcgka {
                 ..ProcessOutput::default()
             },
         };
+        self.last_seq.insert(sender, control.seq);
         self.receiving
             .entry(sender)
             .or_default()

@@ -170,6 +170,15 @@ impl Dcgka {
         self.dgm.as_ref().ok_or(DcgkaError::NoGroup)
     }
 
+    /// Whether control message `(sender, seq)` is a DGM membership op
+    /// (create, add, remove).
+    pub(crate) fn is_membership_op(&self, sender: &MemberId, seq: u64) -> Result<bool> {
+        Ok(self
+            .dgm_ref()?
+            .get(&op_id(sender, seq))
+            .is_some_and(|op| op.kind.is_membership_change()))
+    }
+
     /// Applies a DGM op.
     pub(crate) fn apply_op(
         &mut self,
@@ -179,14 +188,12 @@ impl Dcgka {
         kind: OpKind,
     ) -> Result<OpId> {
         let id = op_id(&author, seq);
-        self.dgm_mut()?
-            .apply(Op {
-                id,
-                author,
-                parents,
-                kind,
-            })
-            ?;
+        self.dgm_mut()?.apply(Op {
+            id,
+            author,
+            parents,
+            kind,
+        })?;
         Ok(id)
     }
 
@@ -196,8 +203,16 @@ impl Dcgka {
             .my_seq
             .checked_add(1)
             .ok_or(DcgkaError::State("sequence number overflow"))?;
-        let parents = match kind {
-            ControlKind::Create { .. } => Vec::new(),
+        // DGM heads go with every DGM op (add, remove, acks of membership
+        // ops); a create has none, and an update or an ack of an update is
+        // no DGM op and needs none (its recipients are the DGM's
+        // `member_view` of its sender).
+        let parents = match &kind {
+            ControlKind::Create { .. } | ControlKind::Update => Vec::new(),
+            ControlKind::Ack {
+                acked_sender,
+                acked_seq,
+            } if !self.is_membership_op(acked_sender, *acked_seq)? => Vec::new(),
             _ => self.dgm_ref()?.heads(),
         };
         Ok(ControlMessage {

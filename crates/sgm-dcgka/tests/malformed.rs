@@ -167,3 +167,25 @@ fn state_round_trips() {
         }
     }
 }
+
+/// Acks run without a state copy: a failure at the DGM step (here an
+/// unknown parent) must still leave the state unchanged.
+#[test]
+fn ack_with_unknown_parent_changes_nothing() {
+    let mut s = group(4, 28);
+    let (b, c) = (s.id(1), s.id(2));
+    let m = s.remove(0, &[3])[0];
+    let out = s.deliver(b, m);
+    s.deliver(c, m);
+    let mut ack = out.reply.unwrap().control;
+    assert!(!ack.parents.is_empty());
+    ack.parents[0] = sgm_dgm::OpId([0xab; 32]);
+    let e = rejects(&mut s, 2, 1, &ack.to_bytes(), None);
+    assert!(matches!(e, DcgkaError::Membership(_)), "{e}");
+    // Without parents it is refused too.
+    ack.parents.clear();
+    let e = rejects(&mut s, 2, 1, &ack.to_bytes(), None);
+    assert!(matches!(e, DcgkaError::Membership(_)), "{e}");
+    s.run(false);
+    s.assert_converged();
+}
