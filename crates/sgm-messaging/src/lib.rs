@@ -1,5 +1,129 @@
-//! # sgm-messaging
+//! # sgm-messaging: one `Group` type for decentralized group messaging
 //!
-//! Messaging facade: one Group API over ACB, DGM, DCGKA and message ratchets.
+//! [`Group`] puts the layers together with concrete types: authenticated
+//! causal broadcast (`sgm-acb`), decentralized membership (`sgm-dgm`), the
+//! DCGKA key agreement with per-member message ratchets (`sgm-dcgka`) and
+//! two-party channels (`sgm-2sm`). An application never names a layer.
 //!
-//! Not yet implemented: this crate is a placeholder in the workspace layout.
+//! - **Actions** ([`Group::create`], [`Group::add`], [`Group::remove`],
+//!   [`Group::update`], [`Group::send`], [`Group::tick`],
+//!   [`Group::sync_request`]) and **input** ([`Group::receive`]) return an
+//!   [`Output`]: the packets to transmit, the events, and the new state.
+//!   Nothing does I/O, reads a clock (the app passes `now_ms`) or draws
+//!   randomness from the environment (the app passes an rng).
+//! - **Crash consistency**: store `Output::state` and send `Output::packets`
+//!   in one transaction; [`Group::from_bytes`] restores. On error nothing
+//!   changed.
+//! - **Users and member ids**: a user has one member id per membership.
+//!   Re-adding a removed user takes a fresh [`Invite`] (fresh identity key,
+//!   fresh member id, as DGM requires); [`Group::users`] maps users to their
+//!   current member ids.
+//! - **Transcript consistency** (mpENC §3.4): every application message
+//!   carries, inside its encryption, the ids of the latest messages its
+//!   author had seen; [`Group::transcript`] is the log in delivery order,
+//!   and entries whose parents are not the entry above are marked.
+//! - **Delivery consistency** (mpENC §3.5): every broadcast acknowledges
+//!   its causal past; messages not acknowledged by every intended reader
+//!   within [`Config::delivery_timeout_ms`] raise
+//!   [`Warning::Undelivered`]. Explicit acks are sent only by
+//!   [`Group::tick`], at most one per [`Config::ack_delay_ms`], never in
+//!   reply to an ack: no ack storms.
+//! - **Length hiding** (mpENC §5.3): plaintexts padded to 128 bytes, then
+//!   powers of two ([`Config::padding`]).
+//! - **Update policy**: every k messages, after time t, and the §7 rule
+//!   (several undominated concurrent updates/removals → update first).
+//! - **Old epochs**: late messages under a sender's earlier epoch decrypt
+//!   within [`Config::old_epochs_max_count`] and
+//!   [`Config::old_epoch_max_age_ms`]; beyond, [`Error::EpochExpired`]
+//!   (reported as [`Warning::Undecryptable`]).
+//! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
+//!   lacks (anti-entropy after partitions, loss, time offline).
+//!
+//! Design notes, wire and state formats: `docs/messaging.md`.
+//!
+//! ## Example
+//! ```
+//! use rand_chacha::ChaCha20Rng;
+//! use sgm_crypto::SeedableRng;
+//! use sgm_messaging::{Config, Destination, Event, Group, KeyServer, Output, UserId};
+//!
+//! let mut rng = ChaCha20Rng::seed_from_u64(1);
+//! let mut keys = KeyServer::new();
+//! let mut make = |name: &str, keys: &mut KeyServer, rng: &mut ChaCha20Rng| {
+//!     let (g, invite, prekeys) = Group::new(UserId::from(name), Config::default(), 8, rng);
+//!     keys.publish(invite.member_id(), prekeys);
+//!     (g, invite)
+//! };
+//! let (mut alice, _) = make("alice", &mut keys, &mut rng);
+//! let (mut bob, bob_invite) = make("bob", &mut keys, &mut rng);
+//! let (mut carol, carol_invite) = make("carol", &mut keys, &mut rng);
+//!
+//! // A tiny network: deliver every packet to the members it names.
+//! fn deliver(out: Output, now: u64, peers: &mut [&mut Group], rng: &mut ChaCha20Rng,
+//!            keys: &mut KeyServer) -> Vec<Event> {
+//!     let mut events = Vec::new();
+//!     let mut queue: Vec<_> = out.packets;
+//!     while let Some(p) = queue.pop() {
+//!         for g in peers.iter_mut() {
+//!             let me = g.me();
+//!             let for_me = match &p.to {
+//!                 Destination::Members(m) => m.contains(&me),
+//!                 Destination::Member(m) => *m == me,
+//!                 _ => false,
+//!             };
+//!             if for_me {
+//!                 let out = g.receive(&p.bytes, now, rng, keys).unwrap();
+//!                 events.extend(out.events);
+//!                 queue.extend(out.packets);
+//!             }
+//!         }
+//!     }
+//!     events
+//! }
+//!
+//! let out = alice.create(&[bob_invite, carol_invite], 0, &mut rng, &mut keys)?;
+//! deliver(out, 0, &mut [&mut bob, &mut carol], &mut rng, &mut keys);
+//! assert_eq!(bob.members(), alice.members());
+//!
+//! let out = alice.send(b"meet at the square", 10, &mut rng, &mut keys)?;
+//! let state_to_store = out.state.clone(); // store with the packets, atomically
+//! let events = deliver(out, 10, &mut [&mut bob, &mut carol], &mut rng, &mut keys);
+//! assert!(events.iter().any(|e| matches!(e,
+//!     Event::Message { plaintext, .. } if plaintext == b"meet at the square")));
+//!
+//! // Remove carol; her later messages' keys are unknown to her.
+//! let out = bob.remove(&[UserId::from("carol")], 20, &mut rng, &mut keys)?;
+//! deliver(out, 20, &mut [&mut alice, &mut carol], &mut rng, &mut keys);
+//! assert!(carol.is_removed());
+//! assert_eq!(alice.members().len(), 2);
+//!
+//! // Restore alice from what she stored and carry on.
+//! let mut alice = Group::from_bytes(state_to_store.expose_secret())?;
+//! assert_eq!(alice.transcript().len(), 1);
+//! # Ok::<(), sgm_messaging::Error>(())
+//! ```
+
+mod book;
+mod config;
+mod directory;
+mod error;
+mod event;
+mod group;
+mod ids;
+mod packet;
+mod padding;
+mod persist;
+mod receive;
+
+pub use config::Config;
+pub use directory::KeyServer;
+pub use error::{Error, Result};
+pub use event::{Event, TranscriptEntry, Warning};
+pub use group::{Group, MAX_PLAINTEXT, Output};
+pub use ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
+pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
+pub use padding::{PAD_BASELINE, padded_len};
+pub use persist::STATE_VERSION;
+pub use sgm_acb::MessageId;
+pub use sgm_crypto::MemberId;
+pub use sgm_dcgka::PrekeyDirectory;

@@ -1,0 +1,184 @@
+//! The façade's own bookkeeping: member cards, per-message causal summaries
+//! (version vectors), the transcript, delivery tracking, the §7 rule and
+//! epoch ages. Plain serde data, persisted as JSON inside the state.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use sgm_acb::MessageId;
+use sgm_crypto::MemberId;
+
+use crate::ids::{Hex, Mid, Mix, UserId, Vk};
+
+/// One known member id (current or past).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Card {
+    pub(crate) user: UserId,
+    pub(crate) key: Vk,
+    /// Position in the version vectors.
+    pub(crate) index: usize,
+}
+
+/// What is known of one delivered broadcast.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    pub(crate) sender: Mid,
+    pub(crate) seq: u64,
+    /// Version vector of its causal past (itself included), indexed like
+    /// `Book::index`.
+    pub(crate) vv: Vec<u64>,
+}
+
+/// A transcript entry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) id: Mix,
+    pub(crate) sender: Mid,
+    pub(crate) user: UserId,
+    pub(crate) text: Hex,
+    pub(crate) parents: Vec<Mix>,
+    pub(crate) out_of_line: bool,
+}
+
+/// Delivery tracking of one application message.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Tracked {
+    pub(crate) sender: Mid,
+    pub(crate) seq: u64,
+    pub(crate) at_ms: u64,
+    pub(crate) pending: BTreeSet<Mid>,
+    pub(crate) warned: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Book {
+    pub(crate) cards: BTreeMap<Mid, Card>,
+    pub(crate) index: Vec<Mid>,
+    pub(crate) meta: BTreeMap<Mix, Meta>,
+    pub(crate) meta_order: VecDeque<Mix>,
+    /// Every delivered broadcast in delivery order (a causal order).
+    pub(crate) log: Vec<Mix>,
+    pub(crate) by_seq: BTreeMap<Mid, BTreeMap<u64, Mix>>,
+    pub(crate) transcript: VecDeque<Entry>,
+    pub(crate) app_heads: BTreeSet<Mix>,
+    pub(crate) tracked: BTreeMap<Mix, Tracked>,
+    /// Since when a received application message waits for our ack.
+    pub(crate) ack_due_since: Option<u64>,
+    /// Since when key-agreement acks are held back.
+    pub(crate) control_acks_since: Option<u64>,
+    /// §7: updates/removals not yet dominated.
+    pub(crate) undominated: BTreeSet<Mix>,
+    pub(crate) sent_since_update: u64,
+    pub(crate) last_update_ms: u64,
+    /// Per member, its epochs and when each was superseded.
+    pub(crate) epochs: BTreeMap<Mid, BTreeMap<u64, Option<u64>>>,
+    /// Broadcasts from senders not known yet (or before joining), retried
+    /// when new member keys arrive.
+    pub(crate) parked: VecDeque<Hex>,
+    pub(crate) joined: bool,
+    pub(crate) removed: bool,
+}
+
+/// Most parked packets.
+pub(crate) const MAX_PARKED: usize = 1024;
+
+impl Book {
+    pub(crate) fn add_card(&mut self, id: MemberId, user: UserId, key: Vk) -> bool {
+        if self.cards.contains_key(&Mid(id)) {
+            return false;
+        }
+        let index = self.index.len();
+        self.index.push(Mid(id));
+        self.cards.insert(Mid(id), Card { user, key, index });
+        true
+    }
+
+    fn idx(&self, m: &MemberId) -> Option<usize> {
+        self.cards.get(&Mid(*m)).map(|c| c.index)
+    }
+
+    /// Records a delivered broadcast; returns its version vector.
+    pub(crate) fn record(
+        &mut self,
+        id: MessageId,
+        sender: MemberId,
+        seq: u64,
+        parents: &[MessageId],
+        max_meta: usize,
+    ) -> Vec<u64> {
+        let mut vv = vec![0u64; self.index.len()];
+        for p in parents {
+            if let Some(m) = self.meta.get(&Mix(*p)) {
+                for (a, b) in vv.iter_mut().zip(m.vv.iter()) {
+                    *a = (*a).max(*b);
+                }
+            }
+        }
+        if let Some(i) = self.idx(&sender) {
+            if let Some(slot) = vv.get_mut(i) {
+                *slot = seq;
+            }
+        }
+        self.meta.insert(
+            Mix(id),
+            Meta {
+                sender: Mid(sender),
+                seq,
+                vv: vv.clone(),
+            },
+        );
+        self.meta_order.push_back(Mix(id));
+        while self.meta_order.len() > max_meta.max(1) {
+            if let Some(old) = self.meta_order.pop_front() {
+                self.meta.remove(&old);
+            }
+        }
+        self.log.push(Mix(id));
+        self.by_seq
+            .entry(Mid(sender))
+            .or_default()
+            .insert(seq, Mix(id));
+        vv
+    }
+
+    /// Whether `(sender, seq)` is in the causal past described by `vv`.
+    pub(crate) fn covers(&self, vv: &[u64], sender: &Mid, seq: u64) -> bool {
+        self.idx(&sender.0)
+            .and_then(|i| vv.get(i))
+            .is_some_and(|s| *s >= seq)
+    }
+
+    /// A new epoch of `member` supersedes its older ones at `now`.
+    pub(crate) fn note_epoch(&mut self, member: MemberId, epoch: u64, now: u64, keep: usize) {
+        let map = self.epochs.entry(Mid(member)).or_default();
+        for (e, sup) in map.iter_mut() {
+            if *e < epoch && sup.is_none() {
+                *sup = Some(now);
+            }
+        }
+        map.entry(epoch).or_insert(None);
+        while map.len() > keep.saturating_add(1) {
+            if map.pop_first().is_none() {
+                break;
+            }
+        }
+    }
+
+    /// §7: a delivered update/removal `id` with version vector `vv`.
+    pub(crate) fn note_pcs(&mut self, id: MessageId, vv: &[u64]) {
+        let dominated: Vec<Mix> = self
+            .undominated
+            .iter()
+            .filter(|u| {
+                self.meta
+                    .get(u)
+                    .is_none_or(|m| self.covers(vv, &m.sender, m.seq))
+            })
+            .copied()
+            .collect();
+        for d in dominated {
+            self.undominated.remove(&d);
+        }
+        self.undominated.insert(Mix(id));
+    }
+}

@@ -1,0 +1,70 @@
+//! Options of a group.
+
+use serde::{Deserialize, Serialize};
+
+/// Options of a [`crate::Group`]. Persisted with the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Pad plaintexts (mpENC §5.3): 128 bytes, then powers of two.
+    pub padding: bool,
+    /// Send a PCS update before an application message once this many
+    /// application messages were sent since the last own update (`None`:
+    /// never for this reason).
+    pub update_every_messages: Option<u64>,
+    /// Send a PCS update (on `tick` or before the next message) once this
+    /// much time passed since the last own update (`None`: never).
+    pub update_after_ms: Option<u64>,
+    /// The §7 rule: send an update before the next application message when
+    /// several concurrent updates/removals are not yet dominated.
+    pub dominate_concurrent: bool,
+    /// Acks (held-back key-agreement acks and delivery acks) wait this long
+    /// for a message of our own to ride on before `tick` sends them.
+    pub ack_delay_ms: u64,
+    /// A message not acknowledged by every intended reader after this long
+    /// raises [`crate::Warning::Undelivered`].
+    pub delivery_timeout_ms: u64,
+    /// How many epochs per sender are kept for late messages.
+    pub old_epochs_max_count: usize,
+    /// How long after a sender's epoch was superseded its late messages are
+    /// still decrypted.
+    pub old_epoch_max_age_ms: u64,
+    /// Most message keys skipped and kept per sender.
+    pub max_skipped: u64,
+    /// Most envelopes in one re-send batch.
+    pub max_resend_batch: usize,
+    /// Transcript entries kept (the oldest are dropped).
+    pub max_transcript: usize,
+    /// Per-message causal summaries kept for ack tracking and the §7 rule.
+    pub max_tracked_messages: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            padding: true,
+            update_every_messages: Some(100),
+            update_after_ms: Some(7 * 24 * 3600 * 1000),
+            dominate_concurrent: true,
+            ack_delay_ms: 200,
+            delivery_timeout_ms: 30_000,
+            old_epochs_max_count: 3,
+            old_epoch_max_age_ms: 3600 * 1000,
+            max_skipped: 1000,
+            max_resend_batch: 1024,
+            max_transcript: 10_000,
+            max_tracked_messages: 4096,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn dcgka(&self) -> sgm_dcgka::Config {
+        sgm_dcgka::Config {
+            ratchet: sgm_dcgka::ratchet::RatchetConfig {
+                max_skipped: self.max_skipped,
+                max_epochs: self.old_epochs_max_count.max(1),
+            },
+            coalesce_acks: true,
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! What [`crate::Group::receive`] and the actions report.
+
+use sgm_acb::MessageId;
+use sgm_crypto::MemberId;
+
+use crate::book::Entry;
+use crate::error::Error;
+use crate::ids::{GroupId, UserId};
+
+/// Something that happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// This member joined the group (its welcome was processed).
+    Joined {
+        /// The group.
+        group: GroupId,
+        /// Who added (or created the group with) this member.
+        by: MemberId,
+    },
+    /// An application message.
+    Message {
+        /// Its id (the id of the broadcast carrying it).
+        id: MessageId,
+        /// Its sender.
+        sender: MemberId,
+        /// The sender's user.
+        user: UserId,
+        /// The plaintext.
+        plaintext: Vec<u8>,
+        /// The latest messages its sender had seen (authenticated: carried
+        /// inside the encryption).
+        parents: Vec<MessageId>,
+        /// Its parents are not exactly the message shown just above it in
+        /// this member's log (it was written concurrently with, or without
+        /// seeing, that message): a UI should show the context.
+        out_of_line: bool,
+    },
+    /// The membership changed.
+    MembershipChanged {
+        /// Members added.
+        added: Vec<MemberId>,
+        /// Members removed.
+        removed: Vec<MemberId>,
+        /// Whose operation it was.
+        by: MemberId,
+    },
+    /// This member was removed.
+    RemovedFromGroup {
+        /// By whom.
+        by: MemberId,
+    },
+    /// A member's sending key changed (a new update secret).
+    KeyUpdated {
+        /// Whose.
+        member: MemberId,
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// Something the application should know about.
+    Warning(Warning),
+}
+
+/// Warnings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// Delivery consistency (mpENC §3.5): these intended readers have not
+    /// acknowledged the message within [`crate::Config::delivery_timeout_ms`].
+    Undelivered {
+        /// The message.
+        id: MessageId,
+        /// Its sender.
+        sender: MemberId,
+        /// Who has not acknowledged it.
+        missing: Vec<MemberId>,
+    },
+    /// A delivered broadcast that the key agreement refused (the peer
+    /// misbehaved or the layers disagree).
+    Rejected {
+        /// The broadcast.
+        id: MessageId,
+        /// Its sender.
+        sender: MemberId,
+        /// Why.
+        error: Error,
+    },
+    /// An application message that could not be decrypted (for example
+    /// [`Error::EpochExpired`], or a message sent to a membership that did not
+    /// include this member).
+    Undecryptable {
+        /// The message.
+        id: MessageId,
+        /// Its sender.
+        sender: MemberId,
+        /// Why.
+        error: Error,
+    },
+    /// A transcript parent that is not in this member's transcript (too old,
+    /// or a message it could not decrypt).
+    UnknownParent {
+        /// The message.
+        id: MessageId,
+        /// The unknown parent.
+        parent: MessageId,
+    },
+    /// The broadcast layer dropped a waiting message (bounds, rejection).
+    Dropped {
+        /// The message.
+        id: MessageId,
+        /// Its sender.
+        sender: MemberId,
+        /// What happened (from `sgm_acb::AcbEvent`).
+        reason: String,
+    },
+}
+
+/// One line of the transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranscriptEntry {
+    /// The message id.
+    pub id: MessageId,
+    /// Its sender.
+    pub sender: MemberId,
+    /// The sender's user.
+    pub user: UserId,
+    /// The plaintext.
+    pub plaintext: Vec<u8>,
+    /// Its transcript parents.
+    pub parents: Vec<MessageId>,
+    /// Parents differ from the entry just above (see [`Event::Message`]).
+    pub out_of_line: bool,
+}
+
+impl TranscriptEntry {
+    pub(crate) fn of(e: &Entry) -> Self {
+        Self {
+            id: e.id.0,
+            sender: e.sender.0,
+            user: e.user.clone(),
+            plaintext: e.text.0.clone(),
+            parents: e.parents.iter().map(|p| p.0).collect(),
+            out_of_line: e.out_of_line,
+        }
+    }
+}

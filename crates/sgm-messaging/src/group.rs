@@ -1,0 +1,821 @@
+//! [`Group`]: the state of one member in one group, and its actions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sgm_2sm::{PrekeyStore, PublishedPrekeys};
+use sgm_acb::{Acb, AcbConfig, DirectPart, MessageId};
+use sgm_crypto::{CryptoRng, MemberId, Secret, SecretBytes, SigningKey};
+use sgm_dcgka::{Dcgka, Outgoing, PrekeyDirectory};
+
+use crate::book::{Book, Entry, Tracked};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::event::{Event, TranscriptEntry};
+use crate::ids::{GroupId, Hex, Invite, Mid, Mix, UserId, Vk};
+use crate::packet::{
+    AppBodyPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, SeqPb, SyncPb, WelcomePb,
+    frame,
+};
+use crate::padding::pad;
+
+/// Largest application plaintext.
+pub const MAX_PLAINTEXT: usize = 256 * 1024;
+
+/// What every action and every received packet yields: the packets to send,
+/// what happened, and the new state to persist **together with** the
+/// packets (one transaction), so a crash never loses or repeats an action.
+#[derive(Clone)]
+pub struct Output {
+    /// Packets to transmit.
+    pub packets: Vec<Packet>,
+    /// What happened.
+    pub events: Vec<Event>,
+    /// The new state ([`Group::from_bytes`] restores it); zeroized on drop.
+    pub state: SecretBytes,
+    /// The id of the application message sent, for [`Group::send`].
+    pub sent: Option<MessageId>,
+}
+
+impl core::fmt::Debug for Output {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Output")
+            .field("packets", &self.packets.len())
+            .field("events", &self.events)
+            .field("state", &format_args!("[{} bytes]", self.state.len()))
+            .field("sent", &self.sent)
+            .finish()
+    }
+}
+
+/// One member's state in one group: ACB + DGM + DCGKA + message ratchets
+/// behind one type. See the crate documentation.
+#[derive(Clone)]
+pub struct Group {
+    pub(crate) config: Config,
+    pub(crate) user: UserId,
+    pub(crate) group_id: Option<GroupId>,
+    pub(crate) acb: Acb,
+    pub(crate) dcgka: Dcgka,
+    pub(crate) book: Book,
+}
+
+impl core::fmt::Debug for Group {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Group")
+            .field("user", &self.user)
+            .field("me", &self.me())
+            .field("group", &self.group_id)
+            .field("members", &self.members().len())
+            .field("secrets", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Working buffers of one action.
+#[derive(Default)]
+pub(crate) struct Acc {
+    pub(crate) packets: Vec<Packet>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) sent: Option<MessageId>,
+}
+
+impl Group {
+    /// A fresh member identity for `user`, for one group: returns the state
+    /// (not in a group yet), the invite to hand to whoever creates the group
+    /// or adds this user, and the prekeys to publish on the key server
+    /// (`one_time_prekeys` of them: one is used per peer that contacts this
+    /// member first).
+    pub fn new(
+        user: UserId,
+        config: Config,
+        one_time_prekeys: usize,
+        rng: &mut impl CryptoRng,
+    ) -> (Self, Invite, PublishedPrekeys) {
+        let sk = SigningKey::generate(rng);
+        let (store, published) = PrekeyStore::publish(rng, &sk, one_time_prekeys);
+        let invite = Invite {
+            user: user.clone(),
+            identity: sk.verifying_key(),
+        };
+        let acb = Acb::new(sk.clone(), AcbConfig::default());
+        let dcgka = Dcgka::init(sk, store, config.dcgka());
+        let mut book = Book::default();
+        book.add_card(invite.member_id(), user.clone(), Vk(invite.identity));
+        (
+            Self {
+                config,
+                user,
+                group_id: None,
+                acb,
+                dcgka,
+                book,
+            },
+            invite,
+            published,
+        )
+    }
+
+    // ----- queries -------------------------------------------------------
+
+    /// This member's id in this group.
+    pub fn me(&self) -> MemberId {
+        self.dcgka.id()
+    }
+
+    /// This member's user.
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// The group, once created or joined.
+    pub fn group_id(&self) -> Option<GroupId> {
+        self.group_id
+    }
+
+    /// The options.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether this member is in the group now.
+    pub fn is_member(&self) -> bool {
+        self.book.joined && !self.book.removed
+    }
+
+    /// Whether this member was removed.
+    pub fn is_removed(&self) -> bool {
+        self.book.removed
+    }
+
+    /// The current members (as this member sees them).
+    pub fn members(&self) -> BTreeSet<MemberId> {
+        self.dcgka.members()
+    }
+
+    /// The user of a member id (current or past).
+    pub fn user_of(&self, member: &MemberId) -> Option<&UserId> {
+        self.book.cards.get(&Mid(*member)).map(|c| &c.user)
+    }
+
+    /// The current members by user: user → current member id.
+    pub fn users(&self) -> BTreeMap<UserId, MemberId> {
+        self.members()
+            .into_iter()
+            .filter_map(|m| self.user_of(&m).map(|u| (u.clone(), m)))
+            .collect()
+    }
+
+    /// The current member id of `user`.
+    pub fn member_of(&self, user: &UserId) -> Option<MemberId> {
+        self.users().get(user).copied()
+    }
+
+    /// The transcript in display order (this member's delivery order, a
+    /// linearization of the causal order), oldest first.
+    pub fn transcript(&self) -> Vec<TranscriptEntry> {
+        self.book
+            .transcript
+            .iter()
+            .map(TranscriptEntry::of)
+            .collect()
+    }
+
+    /// The messages some intended reader has not acknowledged yet, with
+    /// those readers.
+    pub fn unacknowledged(&self) -> BTreeMap<MessageId, BTreeSet<MemberId>> {
+        self.book
+            .tracked
+            .iter()
+            .filter(|(_, t)| !t.pending.is_empty())
+            .map(|(id, t)| (id.0, t.pending.iter().map(|m| m.0).collect()))
+            .collect()
+    }
+
+    /// Whether the §7 rule asks for an update before the next message:
+    /// several concurrent updates/removals with nothing dominating them yet.
+    pub fn needs_dominating_update(&self) -> bool {
+        self.config.dominate_concurrent && self.book.undominated.len() >= 2
+    }
+
+    /// Broadcasts waiting for missing predecessors (call
+    /// [`Group::sync_request`] if this stays non-zero).
+    pub fn waiting(&self) -> usize {
+        self.acb.buffered().0 + self.book.parked.len()
+    }
+
+    /// The newest delivered sequence number of each known member: what this
+    /// member has seen.
+    pub fn seen(&self) -> BTreeMap<MemberId, u64> {
+        self.book
+            .cards
+            .keys()
+            .map(|m| (m.0, self.acb.delivered_seq_of(&m.0).unwrap_or(0)))
+            .collect()
+    }
+
+    // ----- actions -------------------------------------------------------
+
+    /// Runs `step` on a copy; commits it and serializes it only on success.
+    pub(crate) fn act(
+        &mut self,
+        step: impl FnOnce(&mut Self, &mut Acc) -> Result<()>,
+    ) -> Result<Output> {
+        let mut next = self.clone();
+        let mut acc = Acc::default();
+        step(&mut next, &mut acc)?;
+        let state = next.to_bytes();
+        *self = next;
+        Ok(Output {
+            packets: acc.packets,
+            events: acc.events,
+            state,
+            sent: acc.sent,
+        })
+    }
+
+    pub(crate) fn gid(&self) -> Result<GroupId> {
+        self.group_id.ok_or(Error::NotInGroup)
+    }
+
+    fn require_member(&self) -> Result<GroupId> {
+        if !self.is_member() {
+            return Err(Error::NotInGroup);
+        }
+        self.gid()
+    }
+
+    pub(crate) fn register(&mut self, invite: &Invite) -> bool {
+        self.acb.register_member(invite.identity);
+        self.book
+            .add_card(invite.member_id(), invite.user.clone(), Vk(invite.identity))
+    }
+
+    /// Others in the group now.
+    fn others(&self) -> Vec<MemberId> {
+        let me = self.me();
+        self.members().into_iter().filter(|m| *m != me).collect()
+    }
+
+    /// Signs and records one broadcast; returns its id and envelope bytes.
+    pub(crate) fn broadcast(
+        &mut self,
+        payload: Payload,
+        direct: Vec<DirectPart>,
+    ) -> Result<(MessageId, Vec<u8>)> {
+        let gid = self.gid()?;
+        let parents = self.acb.heads();
+        let out = self.acb.broadcast(payload.encode(&gid), direct)?;
+        let me = self.me();
+        self.book.record(
+            out.id,
+            me,
+            out.seq,
+            &parents,
+            self.config.max_tracked_messages,
+        );
+        // Anything we send acknowledges everything we delivered.
+        self.book.ack_due_since = None;
+        Ok((out.id, out.bytes))
+    }
+
+    fn emit(
+        &self,
+        acc: &mut Acc,
+        to: Destination,
+        kind: PacketKind,
+        envelope: &[u8],
+    ) -> Result<()> {
+        acc.packets.push(Packet {
+            to,
+            kind,
+            bytes: frame(&self.gid()?, Kind::Broadcast, envelope),
+        });
+        Ok(())
+    }
+
+    /// Broadcasts one DCGKA control message (with its direct messages).
+    pub(crate) fn send_control(
+        &mut self,
+        out: &Outgoing,
+        cards: Vec<Invite>,
+    ) -> Result<(MessageId, Vec<u8>)> {
+        let direct = out
+            .direct
+            .iter()
+            .map(|d| DirectPart {
+                recipient: d.recipient,
+                body: d.to_bytes(),
+            })
+            .collect();
+        self.broadcast(
+            Payload::Control {
+                control: out.control.to_bytes(),
+                cards,
+            },
+            direct,
+        )
+    }
+
+    /// Sends the acks DCGKA holds back (to everyone in `to`).
+    pub(crate) fn flush_control_acks(&mut self, acc: &mut Acc, to: &[MemberId]) -> Result<()> {
+        for o in self.dcgka.take_pending() {
+            let (_, env) = self.send_control(&o, Vec::new())?;
+            self.emit(
+                acc,
+                Destination::Members(to.to_vec()),
+                PacketKind::Control,
+                &env,
+            )?;
+        }
+        self.book.control_acks_since = None;
+        Ok(())
+    }
+
+    /// Creates the group with `invites` (plus this member). Each invitee gets
+    /// a welcome packet.
+    pub fn create(
+        &mut self,
+        invites: &[Invite],
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        self.act(|s, acc| {
+            if s.group_id.is_some() || s.book.joined {
+                return Err(Error::AlreadyInGroup);
+            }
+            let mut ids = Vec::new();
+            for inv in invites {
+                let id = inv.member_id();
+                if id == s.me() || !s.register(inv) {
+                    return Err(Error::IdentityReused(id));
+                }
+                ids.push(id);
+            }
+            s.group_id = Some(GroupId(*Secret::<16>::random(rng).expose_secret()));
+            let out = s.dcgka.create(&ids, rng, directory)?;
+            s.book.joined = true;
+            s.book.last_update_ms = now_ms;
+            let mut cards: Vec<Invite> = invites.to_vec();
+            cards.push(Invite {
+                user: s.user.clone(),
+                identity: s.acb_identity()?,
+            });
+            let mut history = Vec::new();
+            for (i, o) in out.messages.iter().enumerate() {
+                let c = if i + 1 == out.messages.len() {
+                    cards.clone()
+                } else {
+                    Vec::new()
+                };
+                history.push(s.send_control(o, c)?.1);
+            }
+            let ev = &out.update_secret;
+            s.book
+                .note_epoch(ev.member, ev.epoch, now_ms, s.config.old_epochs_max_count);
+            acc.events.push(Event::KeyUpdated {
+                member: ev.member,
+                epoch: ev.epoch,
+            });
+            for id in ids {
+                s.push_welcome(acc, id, history.clone())?;
+            }
+            Ok(())
+        })
+    }
+
+    fn acb_identity(&self) -> Result<sgm_crypto::VerifyingKey> {
+        self.book
+            .cards
+            .get(&Mid(self.me()))
+            .map(|c| c.key.0)
+            .ok_or(Error::State("own card"))
+    }
+
+    fn push_welcome(&self, acc: &mut Acc, to: MemberId, history: Vec<Vec<u8>>) -> Result<()> {
+        let cards = self
+            .book
+            .cards
+            .values()
+            .map(|c| CardPb {
+                user: c.user.0.clone(),
+                identity: c.key.0.as_bytes().to_vec(),
+            })
+            .collect();
+        let body = prost::Message::encode_to_vec(&WelcomePb {
+            recipient: to.as_bytes().to_vec(),
+            cards,
+            history,
+        });
+        acc.packets.push(Packet {
+            to: Destination::Member(to),
+            kind: PacketKind::Welcome,
+            bytes: frame(&self.gid()?, Kind::Welcome, &body),
+        });
+        Ok(())
+    }
+
+    /// Adds users (a batch). A user removed earlier can be added again with
+    /// a fresh invite: it gets a new member id, and [`Group::users`] maps
+    /// the user to it. Each new member gets a welcome packet carrying the
+    /// group's history (its broadcast layer starts empty).
+    pub fn add(
+        &mut self,
+        invites: &[Invite],
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        self.act(|s, acc| {
+            s.require_member()?;
+            if invites.is_empty() {
+                return Err(Error::EmptyBatch);
+            }
+            let current = s.users();
+            let mut seen_users = BTreeSet::new();
+            for inv in invites {
+                if current.contains_key(&inv.user) || !seen_users.insert(inv.user.clone()) {
+                    return Err(Error::UserAlreadyMember(inv.user.clone()));
+                }
+                if s.book.cards.contains_key(&Mid(inv.member_id())) {
+                    return Err(Error::IdentityReused(inv.member_id()));
+                }
+            }
+            let to = s.others();
+            let mut new = Vec::new();
+            for inv in invites {
+                s.register(inv);
+                let id = inv.member_id();
+                let out = s.dcgka.add(id, rng, directory)?;
+                for (i, o) in out.messages.iter().enumerate() {
+                    let last = i + 1 == out.messages.len();
+                    let (_, env) =
+                        s.send_control(o, if last { vec![inv.clone()] } else { vec![] })?;
+                    s.emit(
+                        acc,
+                        Destination::Members(to.clone()),
+                        PacketKind::Control,
+                        &env,
+                    )?;
+                }
+                let ev = &out.update_secret;
+                s.book
+                    .note_epoch(ev.member, ev.epoch, now_ms, s.config.old_epochs_max_count);
+                new.push(id);
+            }
+            s.book.control_acks_since = None;
+            let history: Vec<Vec<u8>> = s
+                .book
+                .log
+                .iter()
+                .filter_map(|id| s.acb.get(&id.0).map(<[u8]>::to_vec))
+                .collect();
+            for id in &new {
+                s.push_welcome(acc, *id, history.clone())?;
+            }
+            acc.events.push(Event::MembershipChanged {
+                added: new,
+                removed: Vec::new(),
+                by: s.me(),
+            });
+            Ok(())
+        })
+    }
+
+    /// Removes users (a batch; not oneself).
+    pub fn remove(
+        &mut self,
+        users: &[UserId],
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        self.act(|s, acc| {
+            s.require_member()?;
+            if users.is_empty() {
+                return Err(Error::EmptyBatch);
+            }
+            let current = s.users();
+            let mut ids = Vec::new();
+            for u in users {
+                match current.get(u) {
+                    Some(id) if *id != s.me() => ids.push(*id),
+                    _ => return Err(Error::NotAMember(u.clone())),
+                }
+            }
+            let to = s.others();
+            let out = s.dcgka.remove(&ids, rng, directory)?;
+            s.send_pcs(acc, &out.messages, &to, rng)?;
+            let ev = &out.update_secret;
+            s.book
+                .note_epoch(ev.member, ev.epoch, now_ms, s.config.old_epochs_max_count);
+            s.book.last_update_ms = now_ms;
+            s.book.sent_since_update = 0;
+            acc.events.push(Event::MembershipChanged {
+                added: Vec::new(),
+                removed: ids,
+                by: s.me(),
+            });
+            Ok(())
+        })
+    }
+
+    /// Broadcasts the messages of an update or removal, rotating the
+    /// signing key with the operation's own message (paper §5.1).
+    fn send_pcs(
+        &mut self,
+        acc: &mut Acc,
+        messages: &[Outgoing],
+        to: &[MemberId],
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let mut last = None;
+        for (i, o) in messages.iter().enumerate() {
+            if i + 1 == messages.len() {
+                self.acb.rotate_signing_key(SigningKey::generate(rng));
+            }
+            let (id, env) = self.send_control(o, Vec::new())?;
+            self.emit(
+                acc,
+                Destination::Members(to.to_vec()),
+                PacketKind::Control,
+                &env,
+            )?;
+            last = Some(id);
+        }
+        self.book.control_acks_since = None;
+        if let Some(id) = last {
+            // Our own update dominates everything we delivered.
+            self.book.undominated.clear();
+            self.book.undominated.insert(Mix(id));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn do_update(
+        &mut self,
+        acc: &mut Acc,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<()> {
+        let to = self.others();
+        let out = self.dcgka.update(rng, directory)?;
+        self.send_pcs(acc, &out.messages, &to, rng)?;
+        let ev = &out.update_secret;
+        self.book.note_epoch(
+            ev.member,
+            ev.epoch,
+            now_ms,
+            self.config.old_epochs_max_count,
+        );
+        acc.events.push(Event::KeyUpdated {
+            member: ev.member,
+            epoch: ev.epoch,
+        });
+        self.book.last_update_ms = now_ms;
+        self.book.sent_since_update = 0;
+        Ok(())
+    }
+
+    /// A PCS update (also rotates this member's signing key).
+    pub fn update(
+        &mut self,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        self.act(|s, acc| {
+            s.require_member()?;
+            s.do_update(acc, now_ms, rng, directory)
+        })
+    }
+
+    fn update_due(&self, now_ms: u64) -> bool {
+        self.config
+            .update_every_messages
+            .is_some_and(|k| self.book.sent_since_update >= k.max(1))
+            || self
+                .config
+                .update_after_ms
+                .is_some_and(|t| now_ms.saturating_sub(self.book.last_update_ms) >= t)
+            || self.needs_dominating_update()
+    }
+
+    /// Sends an application message. The update policy may put a PCS update
+    /// in front of it (in the same output).
+    pub fn send(
+        &mut self,
+        plaintext: &[u8],
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        self.act(|s, acc| {
+            let gid = s.require_member()?;
+            if plaintext.len() > MAX_PLAINTEXT {
+                return Err(Error::TooLarge {
+                    len: plaintext.len(),
+                    max: MAX_PLAINTEXT,
+                });
+            }
+            if s.update_due(now_ms) {
+                s.do_update(acc, now_ms, rng, directory)?;
+            }
+            let parents: Vec<Mix> = s.book.app_heads.iter().copied().collect();
+            let body = prost::Message::encode_to_vec(&AppBodyPb {
+                parents: parents.iter().map(|p| p.0.as_bytes().to_vec()).collect(),
+                text: plaintext.to_vec(),
+            });
+            let padded = zeroize::Zeroizing::new(pad(&body, s.config.padding)?);
+            let sealed = s.dcgka.encrypt(&padded, &gid.0)?;
+            let to = s.others();
+            for o in &sealed.control {
+                let (_, env) = s.send_control(o, Vec::new())?;
+                s.emit(
+                    acc,
+                    Destination::Members(to.clone()),
+                    PacketKind::Control,
+                    &env,
+                )?;
+            }
+            s.book.control_acks_since = None;
+            let (id, env) = s.broadcast(Payload::App(sealed.message), Vec::new())?;
+            s.emit(
+                acc,
+                Destination::Members(to.clone()),
+                PacketKind::Application,
+                &env,
+            )?;
+            let me = s.me();
+            s.push_transcript(id, me, plaintext.to_vec(), parents);
+            let seq = s.acb.delivered_seq_of(&me).unwrap_or(0);
+            s.track(id, me, seq, now_ms, to.into_iter().collect());
+            s.book.sent_since_update += 1;
+            acc.sent = Some(id);
+            Ok(())
+        })
+    }
+
+    pub(crate) fn push_transcript(
+        &mut self,
+        id: MessageId,
+        sender: MemberId,
+        text: Vec<u8>,
+        parents: Vec<Mix>,
+    ) {
+        let above = self.book.transcript.back().map(|e| e.id);
+        let out_of_line = match above {
+            Some(a) => parents != [a],
+            None => !parents.is_empty(),
+        };
+        for p in &parents {
+            self.book.app_heads.remove(p);
+        }
+        self.book.app_heads.insert(Mix(id));
+        let user = self
+            .user_of(&sender)
+            .cloned()
+            .unwrap_or_else(|| UserId(String::new()));
+        self.book.transcript.push_back(Entry {
+            id: Mix(id),
+            sender: Mid(sender),
+            user,
+            text: Hex(text),
+            parents,
+            out_of_line,
+        });
+        while self.book.transcript.len() > self.config.max_transcript.max(1) {
+            self.book.transcript.pop_front();
+        }
+    }
+
+    pub(crate) fn track(
+        &mut self,
+        id: MessageId,
+        sender: MemberId,
+        seq: u64,
+        now_ms: u64,
+        pending: BTreeSet<MemberId>,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        self.book.tracked.insert(
+            Mix(id),
+            Tracked {
+                sender: Mid(sender),
+                seq,
+                at_ms: now_ms,
+                pending: pending.into_iter().map(Mid).collect(),
+                warned: false,
+            },
+        );
+        while self.book.tracked.len() > self.config.max_tracked_messages.max(1) {
+            // Drop the oldest by time.
+            let oldest = self
+                .book
+                .tracked
+                .iter()
+                .min_by_key(|(_, t)| t.at_ms)
+                .map(|(k, _)| *k);
+            match oldest {
+                Some(k) => {
+                    self.book.tracked.remove(&k);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Time passes: sends held-back acks once they waited
+    /// [`Config::ack_delay_ms`] (batched: one packet per held key-agreement
+    /// ack, or a single delivery ack covering everything delivered), a
+    /// time-based update if due, and raises delivery warnings.
+    pub fn tick(
+        &mut self,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        self.act(|s, acc| {
+            if !s.is_member() {
+                return Ok(());
+            }
+            let to = s.others();
+            if s.config
+                .update_after_ms
+                .is_some_and(|t| now_ms.saturating_sub(s.book.last_update_ms) >= t)
+            {
+                s.do_update(acc, now_ms, rng, directory)?;
+            }
+            let delay = s.config.ack_delay_ms;
+            if s.dcgka.pending_len() > 0
+                && s.book
+                    .control_acks_since
+                    .is_none_or(|t| now_ms.saturating_sub(t) >= delay)
+            {
+                s.flush_control_acks(acc, &to)?;
+            }
+            if s.book
+                .ack_due_since
+                .is_some_and(|t| now_ms.saturating_sub(t) >= delay)
+            {
+                let (_, env) = s.broadcast(Payload::Ack, Vec::new())?;
+                s.emit(acc, Destination::Members(to.clone()), PacketKind::Ack, &env)?;
+            }
+            let members: BTreeSet<Mid> = s.members().into_iter().map(Mid).collect();
+            let timeout = s.config.delivery_timeout_ms;
+            let mut done = Vec::new();
+            for (id, t) in s.book.tracked.iter_mut() {
+                t.pending.retain(|m| members.contains(m));
+                if t.pending.is_empty() {
+                    done.push(*id);
+                } else if !t.warned && now_ms.saturating_sub(t.at_ms) >= timeout {
+                    t.warned = true;
+                    acc.events
+                        .push(Event::Warning(crate::event::Warning::Undelivered {
+                            id: id.0,
+                            sender: t.sender.0,
+                            missing: t.pending.iter().map(|m| m.0).collect(),
+                        }));
+                }
+            }
+            for id in done {
+                s.book.tracked.remove(&id);
+            }
+            Ok(())
+        })
+    }
+
+    /// A request for what `peer` has and this member lacks (anti-entropy:
+    /// call it periodically, after a partition heals, or while
+    /// [`Group::waiting`] is non-zero). The answer is a resend packet.
+    pub fn sync_request(&mut self, peer: MemberId) -> Result<Output> {
+        self.act(|s, acc| {
+            let gid = s.gid()?;
+            let body = s.sync_body();
+            acc.packets.push(Packet {
+                to: Destination::Member(peer),
+                kind: PacketKind::Sync,
+                bytes: frame(&gid, Kind::Sync, &body),
+            });
+            Ok(())
+        })
+    }
+
+    pub(crate) fn sync_body(&self) -> Vec<u8> {
+        prost::Message::encode_to_vec(&SyncPb {
+            from: self.me().as_bytes().to_vec(),
+            seqs: self
+                .seen()
+                .into_iter()
+                .filter(|(_, s)| *s > 0)
+                .map(|(m, seq)| SeqPb {
+                    member: m.as_bytes().to_vec(),
+                    seq,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,296 @@
+//! Packets: what the façade hands the application to transmit.
+//!
+//! ```text
+//! packet  = version (1 byte, = 1) ‖ group id (16) ‖ kind (1 byte) ‖ body
+//! kind 1  broadcast : body = one ACB envelope (signed; its payload is a PayloadPb)
+//! kind 2  welcome   : body = WelcomePb { 1: recipient (16), 2: repeated Card,
+//!                                        3: repeated envelope (history, causal order) }
+//! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq } }
+//! kind 4  resend    : body = BatchPb { 1: repeated envelope }
+//!
+//! PayloadPb (signed by ACB) { 1: group id, 2: DCGKA control message,
+//!   3: repeated Card { 1: user (string), 2: identity key (32) },
+//!   4: DCGKA application message, 5: ack (bool) }     exactly one of 2, 4, 5
+//! direct part for member M = M's DCGKA direct message
+//! AppBodyPb (inside the encryption, padded) { 1: repeated transcript parent (32), 2: text }
+//! ```
+//!
+//! Every protobuf body is decoded strictly: re-encoding must give the same
+//! bytes.
+
+use prost::Message;
+use sgm_crypto::{MEMBER_ID_LEN, MemberId, VerifyingKey};
+
+use crate::error::{Error, Result};
+use crate::ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
+
+/// Version byte of every packet.
+pub const PACKET_VERSION: u8 = 1;
+/// Largest packet accepted.
+pub const MAX_PACKET: usize = 64 << 20;
+
+/// Who a packet is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// Every listed member (the group's current members, and members
+    /// removed by this packet so they learn of it). The sender is never
+    /// listed.
+    Members(Vec<MemberId>),
+    /// One member.
+    Member(MemberId),
+}
+
+/// What a packet carries (for traffic accounting; not secret: a network
+/// observer can tell these apart by size and destination anyway).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum PacketKind {
+    /// A key-agreement control message (create, add, remove, update, ack).
+    Control,
+    /// An application message.
+    Application,
+    /// A delivery acknowledgment.
+    Ack,
+    /// The welcome for a new member (history and member keys).
+    Welcome,
+    /// A request for missing messages.
+    Sync,
+    /// Re-sent messages.
+    Resend,
+}
+
+impl PacketKind {
+    /// A short name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PacketKind::Control => "control",
+            PacketKind::Application => "application",
+            PacketKind::Ack => "ack",
+            PacketKind::Welcome => "welcome",
+            PacketKind::Sync => "sync",
+            PacketKind::Resend => "resend",
+        }
+    }
+}
+
+/// A packet to transmit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    /// Its recipients.
+    pub to: Destination,
+    /// What it carries.
+    pub kind: PacketKind,
+    /// The bytes to send.
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Broadcast = 1,
+    Welcome = 2,
+    Sync = 3,
+    Resend = 4,
+}
+
+pub(crate) fn frame(group: &GroupId, kind: Kind, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + GROUP_ID_LEN + body.len());
+    out.push(PACKET_VERSION);
+    out.extend_from_slice(&group.0);
+    out.push(kind as u8);
+    out.extend_from_slice(body);
+    out
+}
+
+pub(crate) fn unframe(bytes: &[u8]) -> Result<(GroupId, Kind, &[u8])> {
+    if bytes.len() > MAX_PACKET {
+        return Err(Error::Malformed("packet too large"));
+    }
+    let (&version, rest) = bytes.split_first().ok_or(Error::Malformed("empty"))?;
+    if version != PACKET_VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    let (group, rest) = rest
+        .split_first_chunk::<GROUP_ID_LEN>()
+        .ok_or(Error::Malformed("header"))?;
+    let (&kind, body) = rest.split_first().ok_or(Error::Malformed("header"))?;
+    let kind = match kind {
+        1 => Kind::Broadcast,
+        2 => Kind::Welcome,
+        3 => Kind::Sync,
+        4 => Kind::Resend,
+        _ => return Err(Error::Malformed("packet kind")),
+    };
+    Ok((GroupId(*group), kind, body))
+}
+
+fn strict<M: Message + Default>(bytes: &[u8], what: &'static str) -> Result<M> {
+    let m = M::decode(bytes).map_err(|_| Error::Malformed(what))?;
+    if m.encode_to_vec() != bytes {
+        return Err(Error::Malformed(what));
+    }
+    Ok(m)
+}
+
+pub(crate) fn member(bytes: &[u8]) -> Result<MemberId> {
+    if bytes.len() != MEMBER_ID_LEN {
+        return Err(Error::Malformed("member id"));
+    }
+    MemberId::from_slice(bytes).map_err(|_| Error::Malformed("member id"))
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct CardPb {
+    #[prost(string, tag = "1")]
+    pub(crate) user: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub(crate) identity: Vec<u8>,
+}
+
+impl CardPb {
+    pub(crate) fn of(invite: &Invite) -> Self {
+        Self {
+            user: invite.user.0.clone(),
+            identity: invite.identity.as_bytes().to_vec(),
+        }
+    }
+
+    pub(crate) fn invite(&self) -> Result<Invite> {
+        Ok(Invite {
+            user: UserId(self.user.clone()),
+            identity: VerifyingKey::from_slice(&self.identity)
+                .map_err(|_| Error::Malformed("identity key"))?,
+        })
+    }
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct PayloadPb {
+    #[prost(bytes = "vec", tag = "1")]
+    pub(crate) group: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    pub(crate) control: Vec<u8>,
+    #[prost(message, repeated, tag = "3")]
+    pub(crate) cards: Vec<CardPb>,
+    #[prost(bytes = "vec", tag = "4")]
+    pub(crate) app: Vec<u8>,
+    #[prost(bool, tag = "5")]
+    pub(crate) ack: bool,
+}
+
+/// The decoded payload of a broadcast.
+pub(crate) enum Payload {
+    Control {
+        control: Vec<u8>,
+        cards: Vec<Invite>,
+    },
+    App(Vec<u8>),
+    Ack,
+}
+
+impl Payload {
+    pub(crate) fn encode(&self, group: &GroupId) -> Vec<u8> {
+        let mut pb = PayloadPb {
+            group: group.0.to_vec(),
+            ..PayloadPb::default()
+        };
+        match self {
+            Payload::Control { control, cards } => {
+                pb.control = control.clone();
+                pb.cards = cards.iter().map(CardPb::of).collect();
+            }
+            Payload::App(a) => pb.app = a.clone(),
+            Payload::Ack => pb.ack = true,
+        }
+        pb.encode_to_vec()
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<(GroupId, Self)> {
+        let pb: PayloadPb = strict(bytes, "payload")?;
+        let group: [u8; GROUP_ID_LEN] = pb
+            .group
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Malformed("payload group"))?;
+        let n = usize::from(!pb.control.is_empty())
+            + usize::from(!pb.app.is_empty())
+            + usize::from(pb.ack);
+        if n != 1 || (pb.control.is_empty() && !pb.cards.is_empty()) {
+            return Err(Error::Malformed("payload kind"));
+        }
+        let payload = if !pb.control.is_empty() {
+            Payload::Control {
+                cards: pb.cards.iter().map(CardPb::invite).collect::<Result<_>>()?,
+                control: pb.control,
+            }
+        } else if !pb.app.is_empty() {
+            Payload::App(pb.app)
+        } else {
+            Payload::Ack
+        };
+        Ok((GroupId(group), payload))
+    }
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct AppBodyPb {
+    #[prost(bytes = "vec", repeated, tag = "1")]
+    pub(crate) parents: Vec<Vec<u8>>,
+    #[prost(bytes = "vec", tag = "2")]
+    pub(crate) text: Vec<u8>,
+}
+
+impl AppBodyPb {
+    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
+        strict(bytes, "application body")
+    }
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct WelcomePb {
+    #[prost(bytes = "vec", tag = "1")]
+    pub(crate) recipient: Vec<u8>,
+    #[prost(message, repeated, tag = "2")]
+    pub(crate) cards: Vec<CardPb>,
+    #[prost(bytes = "vec", repeated, tag = "3")]
+    pub(crate) history: Vec<Vec<u8>>,
+}
+
+impl WelcomePb {
+    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
+        strict(bytes, "welcome")
+    }
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct SeqPb {
+    #[prost(bytes = "vec", tag = "1")]
+    pub(crate) member: Vec<u8>,
+    #[prost(uint64, tag = "2")]
+    pub(crate) seq: u64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct SyncPb {
+    #[prost(bytes = "vec", tag = "1")]
+    pub(crate) from: Vec<u8>,
+    #[prost(message, repeated, tag = "2")]
+    pub(crate) seqs: Vec<SeqPb>,
+}
+
+impl SyncPb {
+    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
+        strict(bytes, "sync")
+    }
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct BatchPb {
+    #[prost(bytes = "vec", repeated, tag = "1")]
+    pub(crate) envelopes: Vec<Vec<u8>>,
+}
+
+impl BatchPb {
+    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
+        strict(bytes, "resend batch")
+    }
+}

@@ -1,0 +1,516 @@
+//! [`Group::receive`]: packets in, events and replies out.
+
+use std::collections::BTreeMap;
+
+use sgm_acb::{AcbError, AcbEvent, Delivered, MembershipCheck, MessageId, SignedEnvelope};
+use sgm_crypto::{CryptoRng, MemberId};
+use sgm_dcgka::PrekeyDirectory;
+use sgm_dcgka::messages::{ControlKind, ControlMessage};
+use sgm_dcgka::ratchet::ApplicationMessage;
+
+use crate::book::{Card, MAX_PARKED};
+use crate::error::{Error, Result};
+use crate::event::{Event, Warning};
+use crate::group::{Acc, Group, Output};
+use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
+use crate::packet::{
+    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb, frame,
+    member, unframe,
+};
+use crate::padding::unpad;
+
+/// Senders whose identity keys the façade registered.
+struct KnownCards<'a>(&'a BTreeMap<Mid, Card>);
+
+impl MembershipCheck for KnownCards<'_> {
+    fn is_member(&self, sender: &MemberId, _: &[MessageId]) -> bool {
+        self.0.contains_key(&Mid(*sender))
+    }
+}
+
+impl Group {
+    /// Processes one received packet. A packet this member sent itself
+    /// (echoed by a relay) and duplicates are no-ops. Errors concern the
+    /// packet itself, and leave the state unchanged.
+    pub fn receive(
+        &mut self,
+        packet: &[u8],
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        let (gid, kind, body) = unframe(packet)?;
+        self.act(|s, acc| {
+            match s.group_id {
+                Some(mine) if mine != gid => {
+                    return Err(Error::WrongGroup {
+                        expected: mine,
+                        got: gid,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    return match kind {
+                        Kind::Welcome => s.join(gid, body, acc, now_ms, rng, directory),
+                        Kind::Broadcast | Kind::Resend => {
+                            s.park(packet);
+                            Ok(())
+                        }
+                        Kind::Sync => Ok(()),
+                    };
+                }
+            }
+            match kind {
+                Kind::Broadcast => {
+                    s.ingest(&gid, body)?;
+                    s.deliver_all(acc, now_ms, rng, directory);
+                }
+                Kind::Resend => {
+                    let batch = BatchPb::decode_strict(body)?;
+                    for e in &batch.envelopes {
+                        // One bad or duplicate envelope does not spoil the
+                        // batch (anyone may forward; duplicates are normal).
+                        let _ = s.ingest(&gid, e);
+                    }
+                    s.deliver_all(acc, now_ms, rng, directory);
+                }
+                Kind::Welcome => {
+                    // Already joined: an echo or a duplicate.
+                    WelcomePb::decode_strict(body)?;
+                }
+                Kind::Sync => s.answer_sync(&gid, body, acc)?,
+            }
+            Ok(())
+        })
+    }
+
+    fn park(&mut self, packet: &[u8]) {
+        self.book.parked.push_back(Hex(packet.to_vec()));
+        while self.book.parked.len() > MAX_PARKED {
+            self.book.parked.pop_front();
+        }
+    }
+
+    /// Checks an envelope and hands it to ACB (not delivered yet).
+    fn ingest(&mut self, gid: &GroupId, envelope: &[u8]) -> Result<()> {
+        let env = SignedEnvelope::decode(envelope)?;
+        let (g, _) = Payload::decode(&env.envelope().payload)?;
+        if g != *gid {
+            return Err(Error::WrongGroup {
+                expected: *gid,
+                got: g,
+            });
+        }
+        match self.acb.accept(envelope) {
+            Ok(_) => Ok(()),
+            Err(AcbError::UnknownSender { .. }) => {
+                // A member added concurrently whose add has not arrived yet:
+                // retried when new member keys are learned.
+                self.park(&frame(gid, Kind::Broadcast, envelope));
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Delivers everything ACB can deliver, retrying parked envelopes when
+    /// new members become known.
+    fn deliver_all(
+        &mut self,
+        acc: &mut Acc,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) {
+        loop {
+            let cards_before = self.book.cards.len();
+            loop {
+                let next = {
+                    let check = KnownCards(&self.book.cards);
+                    self.acb.deliver_next(&check)
+                };
+                match next {
+                    Some(d) => self.handle(d, acc, now_ms, rng, directory),
+                    None => break,
+                }
+            }
+            for ev in self.acb.take_events() {
+                let (id, sender, reason) = match ev {
+                    AcbEvent::Rejected { id, sender, error } => (id, sender, error.to_string()),
+                    AcbEvent::Evicted { id, sender, limit } => {
+                        (id, sender, format!("evicted ({limit:?})"))
+                    }
+                    AcbEvent::Expired { id, sender, .. } => (id, sender, "expired".into()),
+                    _ => continue,
+                };
+                acc.events
+                    .push(Event::Warning(Warning::Dropped { id, sender, reason }));
+            }
+            if self.book.cards.len() == cards_before || self.book.parked.is_empty() {
+                return;
+            }
+            let Some(gid) = self.group_id else { return };
+            let parked: Vec<Hex> = self.book.parked.drain(..).collect();
+            for p in parked {
+                if let Ok((g, Kind::Broadcast, body)) = unframe(&p.0) {
+                    if g == gid {
+                        let _ = self.ingest(&gid, body);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Processes the welcome for this member: learns the group and its
+    /// member keys, replays the history (only the messages from this
+    /// member's add on are processed by the key agreement), then any
+    /// packets that arrived before the welcome.
+    fn join(
+        &mut self,
+        gid: GroupId,
+        body: &[u8],
+        acc: &mut Acc,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<()> {
+        let w = WelcomePb::decode_strict(body)?;
+        if member(&w.recipient)? != self.me() {
+            // Someone else's welcome (an echo or misrouted): ignore.
+            return Ok(());
+        }
+        self.group_id = Some(gid);
+        for c in &w.cards {
+            let inv = c.invite()?;
+            self.register(&inv);
+        }
+        for e in &w.history {
+            self.ingest(&gid, e)?;
+            self.deliver_all(acc, now_ms, rng, directory);
+        }
+        if !self.book.joined {
+            return Err(Error::Malformed("welcome does not add this member"));
+        }
+        let parked: Vec<Hex> = self.book.parked.drain(..).collect();
+        for p in parked {
+            if let Ok((g, kind, body)) = unframe(&p.0) {
+                if g != gid {
+                    continue;
+                }
+                match kind {
+                    Kind::Broadcast => {
+                        let _ = self.ingest(&gid, body);
+                    }
+                    Kind::Resend => {
+                        if let Ok(b) = BatchPb::decode_strict(body) {
+                            for e in &b.envelopes {
+                                let _ = self.ingest(&gid, e);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.deliver_all(acc, now_ms, rng, directory);
+        Ok(())
+    }
+
+    /// Handles one delivered broadcast.
+    fn handle(
+        &mut self,
+        d: Delivered,
+        acc: &mut Acc,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) {
+        let vv = self.book.record(
+            d.id,
+            d.sender,
+            d.seq,
+            &d.parents,
+            self.config.max_tracked_messages,
+        );
+        // Delivery consistency: this broadcast acknowledges its causal past.
+        let sender = Mid(d.sender);
+        let covered: Vec<Mix> = self
+            .book
+            .tracked
+            .iter()
+            .filter(|(_, t)| t.pending.contains(&sender) && self.book.covers(&vv, &t.sender, t.seq))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in covered {
+            if let Some(t) = self.book.tracked.get_mut(&k) {
+                t.pending.remove(&sender);
+            }
+        }
+        if d.sender == self.me() || self.book.removed {
+            return;
+        }
+        let payload = match Payload::decode(&d.payload) {
+            Ok((_, p)) => p,
+            Err(error) => {
+                acc.events.push(Event::Warning(Warning::Rejected {
+                    id: d.id,
+                    sender: d.sender,
+                    error,
+                }));
+                return;
+            }
+        };
+        match payload {
+            Payload::Control { control, cards } => {
+                for c in &cards {
+                    self.register(c);
+                }
+                self.handle_control(&d, &control, &vv, acc, now_ms, rng, directory);
+            }
+            Payload::App(bytes) => {
+                if self.book.joined {
+                    self.handle_app(&d, &bytes, now_ms, acc);
+                }
+            }
+            Payload::Ack => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle_control(
+        &mut self,
+        d: &Delivered,
+        control: &[u8],
+        vv: &[u64],
+        acc: &mut Acc,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) {
+        let reject = |acc: &mut Acc, error: Error| {
+            acc.events.push(Event::Warning(Warning::Rejected {
+                id: d.id,
+                sender: d.sender,
+                error,
+            }));
+        };
+        let msg = match ControlMessage::from_bytes(control) {
+            Ok(m) => m,
+            Err(e) => return reject(acc, e.into()),
+        };
+        let me = self.me();
+        if !self.book.joined {
+            let mine = match &msg.kind {
+                ControlKind::Create { members } => members.contains(&me),
+                ControlKind::Add { added } => *added == me,
+                _ => false,
+            };
+            if !mine {
+                // History from before this member joined.
+                return;
+            }
+        }
+        let before = self.dcgka.members();
+        let direct = d.my_part.as_deref();
+        let out = match self
+            .dcgka
+            .process_bytes(d.sender, control, direct, rng, directory)
+        {
+            Ok(o) => o,
+            Err(e) => return reject(acc, e.into()),
+        };
+        if !self.book.joined {
+            self.book.joined = true;
+            self.book.last_update_ms = now_ms;
+            if let Some(gid) = self.group_id {
+                acc.events.push(Event::Joined {
+                    group: gid,
+                    by: d.sender,
+                });
+            }
+        }
+        let keep = self.config.old_epochs_max_count;
+        for ev in [&out.sender_update_secret, &out.me_update_secret]
+            .into_iter()
+            .flatten()
+        {
+            self.book.note_epoch(ev.member, ev.epoch, now_ms, keep);
+            acc.events.push(Event::KeyUpdated {
+                member: ev.member,
+                epoch: ev.epoch,
+            });
+        }
+        let after = self.dcgka.members();
+        let added: Vec<MemberId> = after.difference(&before).copied().collect();
+        let removed: Vec<MemberId> = before.difference(&after).copied().collect();
+        if !before.is_empty() && (!added.is_empty() || !removed.is_empty()) {
+            acc.events.push(Event::MembershipChanged {
+                added,
+                removed,
+                by: d.sender,
+            });
+        }
+        if out.removed {
+            self.book.removed = true;
+            acc.events.push(Event::RemovedFromGroup { by: d.sender });
+            return;
+        }
+        if matches!(msg.kind, ControlKind::Update | ControlKind::Remove { .. }) {
+            self.book.note_pcs(d.id, vv);
+        }
+        if let Some(reply) = out.reply {
+            // Only without ack coalescing (not the façade's default).
+            let to: Vec<MemberId> = after.into_iter().filter(|m| *m != me).collect();
+            if let Ok((_, env)) = self.send_control(&reply, Vec::new()) {
+                if let Ok(gid) = self.gid() {
+                    acc.packets.push(Packet {
+                        to: Destination::Members(to),
+                        kind: PacketKind::Control,
+                        bytes: frame(&gid, Kind::Broadcast, &env),
+                    });
+                }
+            }
+        }
+        if self.dcgka.pending_len() > 0 && self.book.control_acks_since.is_none() {
+            self.book.control_acks_since = Some(now_ms);
+        }
+    }
+
+    fn handle_app(&mut self, d: &Delivered, bytes: &[u8], now_ms: u64, acc: &mut Acc) {
+        let fail = |acc: &mut Acc, error: Error| {
+            acc.events.push(Event::Warning(Warning::Undecryptable {
+                id: d.id,
+                sender: d.sender,
+                error,
+            }));
+        };
+        let Ok(gid) = self.gid() else { return };
+        let epoch = match ApplicationMessage::from_bytes(bytes) {
+            Ok(m) => m.epoch,
+            Err(e) => return fail(acc, e.into()),
+        };
+        let superseded = self
+            .book
+            .epochs
+            .get(&Mid(d.sender))
+            .and_then(|m| m.get(&epoch))
+            .copied()
+            .flatten();
+        if let Some(at) = superseded {
+            let age = now_ms.saturating_sub(at);
+            if age > self.config.old_epoch_max_age_ms {
+                return fail(
+                    acc,
+                    Error::EpochExpired {
+                        sender: d.sender,
+                        epoch,
+                        age_ms: age,
+                        max_age_ms: self.config.old_epoch_max_age_ms,
+                    },
+                );
+            }
+        }
+        let padded = match self.dcgka.decrypt(&d.sender, bytes, &gid.0) {
+            Ok(p) => p,
+            Err(e) => return fail(acc, e.into()),
+        };
+        let body = match unpad(padded.expose_secret()).and_then(AppBodyPb::decode_strict) {
+            Ok(b) => b,
+            Err(e) => return fail(acc, e),
+        };
+        let mut parents = Vec::new();
+        for p in &body.parents {
+            match <[u8; 32]>::try_from(p.as_slice()) {
+                Ok(b) => parents.push(Mix(MessageId::from_bytes(b))),
+                Err(_) => return fail(acc, Error::Malformed("transcript parent")),
+            }
+        }
+        for p in &parents {
+            if !self.book.transcript.iter().rev().any(|e| e.id == *p) {
+                acc.events.push(Event::Warning(Warning::UnknownParent {
+                    id: d.id,
+                    parent: p.0,
+                }));
+            }
+        }
+        self.push_transcript(d.id, d.sender, body.text.clone(), parents.clone());
+        let out_of_line = self.book.transcript.back().is_some_and(|e| e.out_of_line);
+        let me = self.me();
+        let readers = self
+            .members()
+            .into_iter()
+            .filter(|m| *m != me && *m != d.sender)
+            .collect();
+        self.track(d.id, d.sender, d.seq, now_ms, readers);
+        self.book.ack_due_since.get_or_insert(now_ms);
+        acc.events.push(Event::Message {
+            id: d.id,
+            sender: d.sender,
+            user: self
+                .user_of(&d.sender)
+                .cloned()
+                .unwrap_or_else(|| UserId(String::new())),
+            plaintext: body.text,
+            parents: parents.iter().map(|p| p.0).collect(),
+            out_of_line,
+        });
+    }
+
+    /// Answers a sync request with what the requester lacks (and asks back
+    /// if it has something this member lacks).
+    fn answer_sync(&mut self, gid: &GroupId, body: &[u8], acc: &mut Acc) -> Result<()> {
+        let req = SyncPb::decode_strict(body)?;
+        let from = member(&req.from)?;
+        if from == self.me() || !self.book.cards.contains_key(&Mid(from)) {
+            return Ok(());
+        }
+        let mut theirs = BTreeMap::new();
+        for s in &req.seqs {
+            theirs.insert(member(&s.member)?, s.seq);
+        }
+        // What they lack, in this member's delivery order.
+        let mut wanted = std::collections::BTreeSet::new();
+        for (m, seqs) in &self.book.by_seq {
+            let have = theirs.get(&m.0).copied().unwrap_or(0);
+            for (_, id) in seqs.range(have.saturating_add(1)..) {
+                wanted.insert(*id);
+            }
+        }
+        let mut envelopes = Vec::new();
+        if !wanted.is_empty() {
+            for id in &self.book.log {
+                if wanted.contains(id) {
+                    if let Some(b) = self.acb.get(&id.0) {
+                        envelopes.push(b.to_vec());
+                    }
+                    if envelopes.len() >= self.config.max_resend_batch {
+                        break;
+                    }
+                }
+            }
+        }
+        if !envelopes.is_empty() {
+            acc.packets.push(Packet {
+                to: Destination::Member(from),
+                kind: PacketKind::Resend,
+                bytes: frame(
+                    gid,
+                    Kind::Resend,
+                    &prost::Message::encode_to_vec(&BatchPb { envelopes }),
+                ),
+            });
+        }
+        let seen = self.seen();
+        let behind = theirs
+            .iter()
+            .any(|(m, s)| seen.get(m).copied().unwrap_or(0) < *s);
+        if behind {
+            acc.packets.push(Packet {
+                to: Destination::Member(from),
+                kind: PacketKind::Sync,
+                bytes: frame(gid, Kind::Sync, &self.sync_body()),
+            });
+        }
+        Ok(())
+    }
+}
