@@ -163,6 +163,27 @@ fn sizes() -> Vec<usize> {
 }
 
 fn bench(c: &mut Criterion) {
+    // Single-operation costs, measured in the same run, for the floor.
+    let mut rng = ChaCha20Rng::seed_from_u64(0);
+    let a = sgm_crypto::X25519SecretKey::generate(&mut rng);
+    let b = sgm_crypto::X25519SecretKey::generate(&mut rng).public_key();
+    let sk = SigningKey::generate(&mut rng);
+    let sig = sk.sign(b"msg");
+    let mut prim = c.benchmark_group("primitives");
+    prim.sample_size(20);
+    prim.bench_function("x25519_dh", |bch| {
+        bch.iter(|| black_box(a.diffie_hellman(&b)))
+    });
+    prim.bench_function("x25519_public_key", |bch| {
+        bch.iter(|| black_box(a.public_key()))
+    });
+    prim.bench_function("ed25519_sign", |bch| {
+        bch.iter(|| black_box(sk.sign(b"msg")))
+    });
+    prim.bench_function("ed25519_verify", |bch| {
+        bch.iter(|| black_box(sk.verifying_key().verify(b"msg", &sig)))
+    });
+    prim.finish();
     for n in sizes() {
         let (g, create_bytes) = group(n);
         let ids: Vec<MemberId> = g.states.iter().map(Dcgka::id).collect();
@@ -240,14 +261,20 @@ fn bench(c: &mut Criterion) {
         group_bench.bench_function("message/sender", |b| {
             b.iter_batched(
                 || g.states[0].clone(),
-                |mut st| black_box(st.encrypt(&[7u8; 32], b"").unwrap()),
+                |mut st| {
+                    let sealed = st.encrypt(&[7u8; 32], b"").unwrap();
+                    (st, black_box(sealed))
+                },
                 BatchSize::LargeInput,
             )
         });
         group_bench.bench_function("message/recipient", |b| {
             b.iter_batched(
                 || g.states[1].clone(),
-                |mut st| black_box(st.decrypt(&ids[0], &sealed.message, b"").unwrap()),
+                |mut st| {
+                    let pt = st.decrypt(&ids[0], &sealed.message, b"").unwrap();
+                    (st, black_box(pt))
+                },
                 BatchSize::LargeInput,
             )
         });

@@ -21,17 +21,16 @@ impl Dcgka {
     /// Encrypts an application message with this member's current update
     /// secret; `aad` is authenticated, not encrypted.
     pub fn encrypt(&mut self, plaintext: &[u8], aad: &[u8]) -> Result<Sealed> {
-        self.transact(|s| {
-            if !s.in_group() {
-                return Err(DcgkaError::NoGroup);
-            }
-            let me = s.me;
-            let sending = s.sending.as_mut().ok_or(DcgkaError::NoGroup)?;
-            let message = sending.encrypt(&me, aad, plaintext)?.to_bytes();
-            Ok(Sealed {
-                control: s.take_pending(),
-                message,
-            })
+        if !self.in_group() {
+            return Err(DcgkaError::NoGroup);
+        }
+        // Only the sending chain changes: advance a copy, then commit.
+        let mut sending = self.sending.clone().ok_or(DcgkaError::NoGroup)?;
+        let message = sending.encrypt(&self.me, aad, plaintext)?.to_bytes();
+        self.sending = Some(sending);
+        Ok(Sealed {
+            control: self.take_pending(),
+            message,
         })
     }
 
