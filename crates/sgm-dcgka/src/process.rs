@@ -100,7 +100,13 @@ impl Dcgka {
                     got: control.seq,
                 });
             }
-            if !self.dgm_ref()?.known_members().contains(&sender) {
+            let dgm = self.dgm_ref()?;
+            // Current members first (O(log n)); anyone ever added may still
+            // send messages concurrent with its removal.
+            if !dgm.is_member(&sender)
+                && !self.last_seq.contains_key(&sender)
+                && !dgm.known_members().contains(&sender)
+            {
                 return Err(DcgkaError::NotAMember(sender));
             }
         }
