@@ -213,3 +213,29 @@ fn coalesced_acks_converge() {
         s.assert_apps_delivered();
     }
 }
+
+/// An application message in an epoch whose control message has not been
+/// processed yet says "wait" (EpochNotYetKnown) and decrypts afterwards;
+/// one from an epoch this member was never given says "fail".
+#[test]
+fn early_application_message_waits() {
+    let mut s = sim(3, 600);
+    let (a, b) = (s.id(0), s.id(1));
+    s.create(0, &[1, 2]);
+    s.run(false);
+    let update = s.update(0)[0];
+    let app = s.send(0, b"after update");
+    let bytes = s.apps[app].bytes.clone();
+    let node = s.nodes.get_mut(&b).unwrap();
+    let e = node.state.decrypt(&a, &bytes, b"").unwrap_err();
+    assert!(
+        matches!(e, sgm_dcgka::DcgkaError::EpochNotYetKnown { .. }),
+        "{e}"
+    );
+    s.deliver(b, update);
+    let node = s.nodes.get_mut(&b).unwrap();
+    assert_eq!(
+        node.state.decrypt(&a, &bytes, b"").unwrap().expose_secret(),
+        b"after update"
+    );
+}
