@@ -12,7 +12,9 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sgm_2sm::{PrekeyBundle, PrekeyStore, PublishedPrekeys};
+use sgm_acb::{Acb, AcbConfig};
 use sgm_crypto::{MemberId, SigningKey};
+use sgm_dcgka::broadcast::seal;
 use sgm_dcgka::{Config, Dcgka, Outgoing, PrekeyDirectory};
 
 #[derive(Default, Clone)]
@@ -162,7 +164,28 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![8, 16, 32, 64, 128])
 }
 
+/// Bytes when every message travels in its own sgm-acb envelope (one
+/// parent each, signing-key rotation on update/remove), and with ack
+/// coalescing (acks add their bytes to the sender's next envelope, which
+/// exists anyway, and no envelope of their own).
+fn with_envelopes(r: &Round) -> (usize, usize) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut acb = Acb::new(SigningKey::generate(&mut rng), AcbConfig::default());
+    // One message first, so that every envelope below has one parent.
+    seal(&mut acb, &[], Some(b"x"), &mut rng).unwrap();
+    let (op, _) = seal(&mut acb, &r.first, None, &mut rng).unwrap();
+    let mut enveloped = op.bytes.len();
+    let mut coalesced = op.bytes.len();
+    for (_, rep) in &r.replies {
+        let (env, _) = seal(&mut acb, std::slice::from_ref(rep), None, &mut rng).unwrap();
+        enveloped += env.bytes.len();
+        coalesced += bytes(rep);
+    }
+    (enveloped, coalesced)
+}
+
 fn bench(c: &mut Criterion) {
+    let bytes_only = std::env::var_os("SGM_BENCH_BYTES_ONLY").is_some();
     // Single-operation costs, measured in the same run, for the floor.
     let mut rng = ChaCha20Rng::seed_from_u64(0);
     let a = sgm_crypto::X25519SecretKey::generate(&mut rng);
@@ -189,14 +212,26 @@ fn bench(c: &mut Criterion) {
         let ids: Vec<MemberId> = g.states.iter().map(Dcgka::id).collect();
         let spare_id = g.spare.id();
         let sender_of = |i: usize| if i == n { spare_id } else { ids[i] };
+        if bytes_only {
+            eprintln!("bytes n={n} create={create_bytes}");
+        }
         let mut group_bench = c.benchmark_group(format!("dcgka/n={n}"));
         group_bench.sample_size(10);
         group_bench.warm_up_time(std::time::Duration::from_millis(300));
         group_bench.measurement_time(std::time::Duration::from_secs(2));
-        eprintln!("bytes n={n} create={create_bytes}");
+        if !bytes_only {
+            eprintln!("bytes n={n} create={create_bytes}");
+        }
         for op in ["update", "remove", "add"] {
             let r = round(&g, op);
-            eprintln!("bytes n={n} {op}={}", r.bytes);
+            let (enveloped, coalesced) = with_envelopes(&r);
+            eprintln!(
+                "bytes n={n} {op}={} enveloped={enveloped} coalesced={coalesced}",
+                r.bytes
+            );
+            if bytes_only {
+                continue;
+            }
             // Sender: the operation, then every reply.
             group_bench.bench_function(format!("{op}/sender"), |b| {
                 b.iter_batched(
@@ -253,11 +288,21 @@ fn bench(c: &mut Criterion) {
         // One 32-byte application message.
         let mut sender = g.states[0].clone();
         let sealed = sender.encrypt(&[7u8; 32], b"").unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let mut acb = Acb::new(SigningKey::generate(&mut rng), AcbConfig::default());
+        seal(&mut acb, &[], Some(b"x"), &mut rng).unwrap();
+        let (env, _) = seal(&mut acb, &[], Some(&sealed.message), &mut rng).unwrap();
         eprintln!(
-            "bytes n={n} message={} (overhead {})",
+            "bytes n={n} message={} (overhead {}) enveloped={} (overhead {})",
             sealed.message.len(),
-            sealed.message.len() - 32
+            sealed.message.len() - 32,
+            env.bytes.len(),
+            env.bytes.len() - 32
         );
+        if bytes_only {
+            group_bench.finish();
+            continue;
+        }
         group_bench.bench_function("message/sender", |b| {
             b.iter_batched(
                 || g.states[0].clone(),
