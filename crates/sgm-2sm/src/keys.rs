@@ -10,7 +10,8 @@
 use core::fmt;
 
 use sgm_crypto::{
-    CryptoRng, HPKE_IKM_LEN, Secret, X25519PublicKey, X25519SecretKey, hpke_derive_keypair,
+    CryptoRng, HPKE_IKM_LEN, Secret, X25519PublicKey, X25519SecretKey,
+    hpke_derive_keypair_with_public,
 };
 
 use crate::{Result, TwoSmError};
@@ -27,9 +28,11 @@ pub(crate) fn check_public_key(pk: &X25519PublicKey, what: &'static str) -> Resu
         .map_err(|_| TwoSmError::InvalidPublicKey { what })
 }
 
-/// The key pair made from `ikm` (RFC 9180 `DeriveKeyPair`).
-pub(crate) fn derive(ikm: &Secret<HPKE_IKM_LEN>) -> X25519SecretKey {
-    hpke_derive_keypair(ikm)
+/// The key pair made from `ikm` (RFC 9180 `DeriveKeyPair`), with the public
+/// key it computed (asking the secret key again would cost another
+/// base-point multiplication).
+pub(crate) fn derive(ikm: &Secret<HPKE_IKM_LEN>) -> (X25519SecretKey, X25519PublicKey) {
+    hpke_derive_keypair_with_public(ikm)
 }
 
 /// The random values one [`crate::Session::send`] consumes.

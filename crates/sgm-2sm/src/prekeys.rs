@@ -331,8 +331,7 @@ impl PrekeyStore {
             .map(|ikm| {
                 let id = self.next_one_time_id;
                 self.next_one_time_id += 1;
-                let sk = derive(ikm);
-                let public = sk.public_key();
+                let (sk, public) = derive(ikm);
                 self.one_time.insert(id, sk);
                 OneTimePrekey { id, public }
             })
@@ -511,8 +510,7 @@ fn make_signed_prekey(
     id: u64,
     ikm: &Secret<HPKE_IKM_LEN>,
 ) -> StoredSignedPrekey {
-    let secret = derive(ikm);
-    let public = secret.public_key();
+    let (secret, public) = derive(ikm);
     let signature = identity.sign(&signed_prekey_transcript(
         &identity.verifying_key(),
         id,

@@ -241,8 +241,8 @@ impl Session {
 
     /// [`Self::send`] with explicit randomness (deterministic).
     pub fn send_with(&mut self, randomness: SendRandomness, plaintext: &[u8]) -> Result<Vec<u8>> {
-        let own = derive(&randomness.ikm_own_key);
-        let for_peer = derive(&randomness.ikm_peer_key);
+        let (own, own_public) = derive(&randomness.ikm_own_key);
+        let (for_peer, for_peer_public) = derive(&randomness.ikm_peer_key);
         let (key, proof) = match &self.peer_key {
             PeerKey::Prekeys(p) => (
                 KeyRef::Prekeys {
@@ -267,7 +267,7 @@ impl Session {
         let payload = Payload {
             plaintext: plaintext.to_vec(),
             receiver_new_secret: for_peer.expose_secret().to_vec(),
-            sender_new_public: own.public_key().as_bytes().to_vec(),
+            sender_new_public: own_public.as_bytes().to_vec(),
             sender_new_index: self.next_own_index,
             first_contact: proof,
         };
@@ -320,7 +320,7 @@ impl Session {
         }
         self.next_own_index += 1;
         self.send_seq += 1;
-        self.peer_key = PeerKey::SenderGenerated(for_peer.public_key());
+        self.peer_key = PeerKey::SenderGenerated(for_peer_public);
         tracing::trace!(peer = %self.peer_id(), seq = header.seq, "2sm send");
         Ok(encode_message(header_bytes, sealed))
     }

@@ -36,10 +36,24 @@ pub struct HpkeCiphertext {
 
 /// RFC 9180 `DeriveKeyPair(ikm)` for DHKEM(X25519, HKDF-SHA256).
 pub fn hpke_derive_keypair(ikm: &Secret<HPKE_IKM_LEN>) -> X25519SecretKey {
-    let (sk, _pk) = Kem::derive_keypair(ikm.expose_secret());
+    hpke_derive_keypair_with_public(ikm).0
+}
+
+/// [`hpke_derive_keypair`] returning the public key it computed as well, so
+/// that callers who need both do not pay for a second base-point
+/// multiplication.
+pub fn hpke_derive_keypair_with_public(
+    ikm: &Secret<HPKE_IKM_LEN>,
+) -> (X25519SecretKey, X25519PublicKey) {
+    let (sk, pk) = Kem::derive_keypair(ikm.expose_secret());
     let mut bytes = [0u8; 32];
     bytes.copy_from_slice(sk.to_bytes().as_slice());
-    X25519SecretKey::from_secret(Secret::from_bytes(bytes))
+    let mut public = [0u8; 32];
+    public.copy_from_slice(pk.to_bytes().as_slice());
+    (
+        X25519SecretKey::from_secret(Secret::from_bytes(bytes)),
+        X25519PublicKey::from_bytes(public),
+    )
 }
 
 /// Draws a fresh HPKE key pair: `DeriveKeyPair` of 32 random bytes.
@@ -119,7 +133,8 @@ mod tests {
             "1ac01f181fdf9f352797655161c58b75c656a6cc2716dcb66372da835542e1df",
         ))
         .unwrap();
-        let sk_r = hpke_derive_keypair(&ikm_r);
+        let (sk_r, pk_r) = hpke_derive_keypair_with_public(&ikm_r);
+        assert_eq!(pk_r, sk_r.public_key());
         // The appendix prints DeriveKeyPair's expanded bytes; the crate
         // serializes the clamped scalar (RFC 7748 §5: low 3 bits of byte 0 cleared, byte 31 & 0x7f | 0x40),
         // which is the same X25519 key.

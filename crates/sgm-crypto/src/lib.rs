@@ -59,7 +59,8 @@ pub use ed25519::{SIGNATURE_LEN, Signature, SigningKey, VerifyingKey, verify_bat
 pub use error::CryptoError;
 pub use hpke::{
     HPKE_ENC_LEN, HPKE_IKM_LEN, HPKE_TAG_LEN, HpkeCiphertext, hpke_derive_keypair,
-    hpke_generate_keypair, hpke_open, hpke_seal, hpke_seal_with_ikm,
+    hpke_derive_keypair_with_public, hpke_generate_keypair, hpke_open, hpke_seal,
+    hpke_seal_with_ikm,
 };
 pub use identity::{MEMBER_ID_LABEL, MEMBER_ID_LEN, MemberId};
 pub use kdf::{hkdf_sha256, hkdf_sha256_vec, hmac_sha256, hmac_sha256_verify, sha256};
