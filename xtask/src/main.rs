@@ -3,9 +3,11 @@
 //! - `cargo xtask vectors [--check]`: write `test-vectors/*.json` from fixed
 //!   seeds, or regenerate them in memory and fail on any difference.
 //! - `cargo xtask bench [criterion args]`: run the criterion benchmarks.
-//! - `cargo xtask demo`: the main job (arrives with the façade).
+//! - `cargo xtask demo [--members N] [--seed S] [--loss P] [--verbose]`: the
+//!   protester scenario (DCGKA paper §2) in the simulator, with a verdict.
 
 mod bench;
+mod demo;
 mod vectors;
 
 use std::process::ExitCode;
@@ -19,11 +21,11 @@ fn main() -> ExitCode {
     let result = match cmd {
         "vectors" => vectors::run(rest),
         "bench" => bench::run(rest),
-        "demo" => {
-            Err("the demo arrives with the messaging façade (issue 5); nothing to run yet".into())
-        }
+        "demo" => demo::run(rest),
         _ => {
-            eprintln!("usage: cargo xtask <vectors [--check] | bench [args] | demo>");
+            eprintln!(
+                "usage: cargo xtask <vectors [--check] | bench [args] | demo [--members N] [--seed S] [--loss P] [--verbose]>"
+            );
             return if cmd == "help" {
                 ExitCode::SUCCESS
             } else {

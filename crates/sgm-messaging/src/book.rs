@@ -77,12 +77,22 @@ pub(crate) struct Book {
     pub(crate) parked: VecDeque<Hex>,
     pub(crate) joined: bool,
     pub(crate) removed: bool,
+    /// Application messages not decrypted here (before joining, or not
+    /// meant for this member), so later references to them are expected.
+    pub(crate) skipped: VecDeque<Mix>,
 }
 
 /// Most parked packets.
 pub(crate) const MAX_PARKED: usize = 1024;
 
 impl Book {
+    pub(crate) fn skip(&mut self, id: MessageId, max: usize) {
+        self.skipped.push_back(Mix(id));
+        while self.skipped.len() > max.max(1) {
+            self.skipped.pop_front();
+        }
+    }
+
     pub(crate) fn add_card(&mut self, id: MemberId, user: UserId, key: Vk) -> bool {
         if self.cards.contains_key(&Mid(id)) {
             return false;

@@ -36,6 +36,10 @@ pub struct Config {
     pub max_transcript: usize,
     /// Per-message causal summaries kept for ack tracking and the §7 rule.
     pub max_tracked_messages: usize,
+    /// Serialize the state into every [`crate::Output`] that changed it
+    /// (the crash-consistent default). Off: `Output::state` is `None` and
+    /// the application calls [`crate::Group::to_bytes`] when it wants.
+    pub state_in_output: bool,
 }
 
 impl Default for Config {
@@ -53,6 +57,7 @@ impl Default for Config {
             max_resend_batch: 1024,
             max_transcript: 10_000,
             max_tracked_messages: 4096,
+            state_in_output: true,
         }
     }
 }

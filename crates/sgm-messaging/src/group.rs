@@ -31,7 +31,9 @@ pub struct Output {
     /// What happened.
     pub events: Vec<Event>,
     /// The new state ([`Group::from_bytes`] restores it); zeroized on drop.
-    pub state: SecretBytes,
+    /// `None` when nothing changed (a duplicate, an echo, a tick with
+    /// nothing to do) or when [`Config::state_in_output`] is off.
+    pub state: Option<SecretBytes>,
     /// The id of the application message sent, for [`Group::send`].
     pub sent: Option<MessageId>,
 }
@@ -41,7 +43,7 @@ impl core::fmt::Debug for Output {
         f.debug_struct("Output")
             .field("packets", &self.packets.len())
             .field("events", &self.events)
-            .field("state", &format_args!("[{} bytes]", self.state.len()))
+            .field("state", &self.state.as_ref().map(SecretBytes::len))
             .field("sent", &self.sent)
             .finish()
     }
@@ -223,14 +225,18 @@ impl Group {
         let mut next = self.clone();
         let mut acc = Acc::default();
         step(&mut next, &mut acc)?;
-        let state = next.to_bytes();
         *self = next;
-        Ok(Output {
+        Ok(self.finish(acc, true))
+    }
+
+    /// Wraps up an action's results.
+    pub(crate) fn finish(&self, acc: Acc, changed: bool) -> Output {
+        Output {
             packets: acc.packets,
             events: acc.events,
-            state,
+            state: (changed && self.config.state_in_output).then(|| self.to_bytes()),
             sent: acc.sent,
-        })
+        }
     }
 
     pub(crate) fn gid(&self) -> Result<GroupId> {
@@ -738,10 +744,10 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
+        if !self.tick_has_work(now_ms) {
+            return Ok(self.finish(Acc::default(), false));
+        }
         self.act(|s, acc| {
-            if !s.is_member() {
-                return Ok(());
-            }
             let to = s.others();
             if s.config
                 .update_after_ms
@@ -788,20 +794,37 @@ impl Group {
         })
     }
 
+    fn tick_has_work(&self, now_ms: u64) -> bool {
+        if !self.is_member() {
+            return false;
+        }
+        let delay = self.config.ack_delay_ms;
+        let due = |t: Option<u64>| t.is_some_and(|t| now_ms.saturating_sub(t) >= delay);
+        self.config
+            .update_after_ms
+            .is_some_and(|t| now_ms.saturating_sub(self.book.last_update_ms) >= t)
+            || (self.dcgka.pending_len() > 0
+                && (self.book.control_acks_since.is_none() || due(self.book.control_acks_since)))
+            || due(self.book.ack_due_since)
+            || self.book.tracked.values().any(|t| {
+                t.pending.is_empty()
+                    || (!t.warned
+                        && now_ms.saturating_sub(t.at_ms) >= self.config.delivery_timeout_ms)
+            })
+    }
+
     /// A request for what `peer` has and this member lacks (anti-entropy:
     /// call it periodically, after a partition heals, or while
     /// [`Group::waiting`] is non-zero). The answer is a resend packet.
     pub fn sync_request(&mut self, peer: MemberId) -> Result<Output> {
-        self.act(|s, acc| {
-            let gid = s.gid()?;
-            let body = s.sync_body();
-            acc.packets.push(Packet {
-                to: Destination::Member(peer),
-                kind: PacketKind::Sync,
-                bytes: frame(&gid, Kind::Sync, &body),
-            });
-            Ok(())
-        })
+        let gid = self.gid()?;
+        let mut acc = Acc::default();
+        acc.packets.push(Packet {
+            to: Destination::Member(peer),
+            kind: PacketKind::Sync,
+            bytes: frame(&gid, Kind::Sync, &self.sync_body()),
+        });
+        Ok(self.finish(acc, false))
     }
 
     pub(crate) fn sync_body(&self) -> Vec<u8> {

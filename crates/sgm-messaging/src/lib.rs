@@ -69,7 +69,6 @@
 //!             let for_me = match &p.to {
 //!                 Destination::Members(m) => m.contains(&me),
 //!                 Destination::Member(m) => *m == me,
-//!                 _ => false,
 //!             };
 //!             if for_me {
 //!                 let out = g.receive(&p.bytes, now, rng, keys).unwrap();
@@ -86,7 +85,7 @@
 //! assert_eq!(bob.members(), alice.members());
 //!
 //! let out = alice.send(b"meet at the square", 10, &mut rng, &mut keys)?;
-//! let state_to_store = out.state.clone(); // store with the packets, atomically
+//! let state_to_store = out.state.clone().unwrap(); // store with the packets, atomically
 //! let events = deliver(out, 10, &mut [&mut bob, &mut carol], &mut rng, &mut keys);
 //! assert!(events.iter().any(|e| matches!(e,
 //!     Event::Message { plaintext, .. } if plaintext == b"meet at the square")));

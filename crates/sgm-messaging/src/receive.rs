@@ -40,47 +40,66 @@ impl Group {
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
         let (gid, kind, body) = unframe(packet)?;
-        self.act(|s, acc| {
-            match s.group_id {
-                Some(mine) if mine != gid => {
-                    return Err(Error::WrongGroup {
-                        expected: mine,
-                        got: gid,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    return match kind {
-                        Kind::Welcome => s.join(gid, body, acc, now_ms, rng, directory),
-                        Kind::Broadcast | Kind::Resend => {
-                            s.park(packet);
-                            Ok(())
-                        }
-                        Kind::Sync => Ok(()),
-                    };
-                }
+        if let Some(mine) = self.group_id {
+            if mine != gid {
+                return Err(Error::WrongGroup {
+                    expected: mine,
+                    got: gid,
+                });
             }
-            match kind {
+            // These paths validate before they change anything and cannot
+            // fail afterwards, so they run in place (no copy of the state).
+            let mut acc = Acc::default();
+            let changed = match kind {
                 Kind::Broadcast => {
-                    s.ingest(&gid, body)?;
-                    s.deliver_all(acc, now_ms, rng, directory);
+                    let env = SignedEnvelope::decode(body)?;
+                    if self.acb.is_delivered(&env.id()) {
+                        // A duplicate, or our own packet echoed by a relay.
+                        false
+                    } else {
+                        self.ingest(&gid, body)?;
+                        self.deliver_all(&mut acc, now_ms, rng, directory);
+                        true
+                    }
                 }
                 Kind::Resend => {
                     let batch = BatchPb::decode_strict(body)?;
+                    let mut any = false;
                     for e in &batch.envelopes {
+                        let fresh = SignedEnvelope::decode(e)
+                            .is_ok_and(|env| !self.acb.is_delivered(&env.id()));
                         // One bad or duplicate envelope does not spoil the
                         // batch (anyone may forward; duplicates are normal).
-                        let _ = s.ingest(&gid, e);
+                        if fresh && self.ingest(&gid, e).is_ok() {
+                            any = true;
+                        }
                     }
-                    s.deliver_all(acc, now_ms, rng, directory);
+                    if any {
+                        self.deliver_all(&mut acc, now_ms, rng, directory);
+                    }
+                    any
                 }
                 Kind::Welcome => {
                     // Already joined: an echo or a duplicate.
                     WelcomePb::decode_strict(body)?;
+                    false
                 }
-                Kind::Sync => s.answer_sync(&gid, body, acc)?,
+                Kind::Sync => {
+                    self.answer_sync(&gid, body, &mut acc)?;
+                    false
+                }
+            };
+            return Ok(self.finish(acc, changed));
+        }
+        // Not in a group yet: only a welcome changes that; broadcasts that
+        // arrive before it wait.
+        self.act(|s, acc| match kind {
+            Kind::Welcome => s.join(gid, body, acc, now_ms, rng, directory),
+            Kind::Broadcast | Kind::Resend => {
+                s.park(packet);
+                Ok(())
             }
-            Ok(())
+            Kind::Sync => Ok(()),
         })
     }
 
@@ -244,6 +263,9 @@ impl Group {
         for k in covered {
             if let Some(t) = self.book.tracked.get_mut(&k) {
                 t.pending.remove(&sender);
+                if t.pending.is_empty() {
+                    self.book.tracked.remove(&k);
+                }
             }
         }
         if d.sender == self.me() || self.book.removed {
@@ -270,6 +292,8 @@ impl Group {
             Payload::App(bytes) => {
                 if self.book.joined {
                     self.handle_app(&d, &bytes, now_ms, acc);
+                } else {
+                    self.book.skip(d.id, self.config.max_tracked_messages);
                 }
             }
             Payload::Ack => {}
@@ -377,6 +401,7 @@ impl Group {
     }
 
     fn handle_app(&mut self, d: &Delivered, bytes: &[u8], now_ms: u64, acc: &mut Acc) {
+        self.book.skip(d.id, self.config.max_tracked_messages);
         let fail = |acc: &mut Acc, error: Error| {
             acc.events.push(Event::Warning(Warning::Undecryptable {
                 id: d.id,
@@ -426,12 +451,17 @@ impl Group {
             }
         }
         for p in &parents {
-            if !self.book.transcript.iter().rev().any(|e| e.id == *p) {
+            if !self.book.transcript.iter().rev().any(|e| e.id == *p)
+                && !self.book.skipped.contains(p)
+            {
                 acc.events.push(Event::Warning(Warning::UnknownParent {
                     id: d.id,
                     parent: p.0,
                 }));
             }
+        }
+        if let Some(pos) = self.book.skipped.iter().rposition(|s| s.0 == d.id) {
+            self.book.skipped.remove(pos);
         }
         self.push_transcript(d.id, d.sender, body.text.clone(), parents.clone());
         let out_of_line = self.book.transcript.back().is_some_and(|e| e.out_of_line);
