@@ -57,7 +57,7 @@ impl Group {
                         // A duplicate, or our own packet echoed by a relay.
                         false
                     } else {
-                        self.ingest(&gid, body)?;
+                        self.ingest(&gid, body, false)?;
                         self.deliver_all(&mut acc, now_ms, rng, directory);
                         true
                     }
@@ -70,7 +70,7 @@ impl Group {
                             .is_ok_and(|env| !self.acb.is_delivered(&env.id()));
                         // One bad or duplicate envelope does not spoil the
                         // batch (anyone may forward; duplicates are normal).
-                        if fresh && self.ingest(&gid, e).is_ok() {
+                        if fresh && self.ingest(&gid, e, true).is_ok() {
                             any = true;
                         }
                     }
@@ -111,7 +111,7 @@ impl Group {
     }
 
     /// Checks an envelope and hands it to ACB (not delivered yet).
-    fn ingest(&mut self, gid: &GroupId, envelope: &[u8]) -> Result<()> {
+    fn ingest(&mut self, gid: &GroupId, envelope: &[u8], park_unknown: bool) -> Result<()> {
         let env = SignedEnvelope::decode(envelope)?;
         let (g, _) = Payload::decode(&env.envelope().payload)?;
         if g != *gid {
@@ -122,9 +122,11 @@ impl Group {
         }
         match self.acb.accept(envelope) {
             Ok(_) => Ok(()),
-            Err(AcbError::UnknownSender { .. }) => {
+            Err(AcbError::UnknownSender { .. }) if park_unknown => {
                 // A member added concurrently whose add has not arrived yet:
-                // retried when new member keys are learned.
+                // retried when new member keys are learned. (A packet
+                // received directly gets the error instead, so that bad
+                // input never changes the state; re-sends recover it.)
                 self.park(&frame(gid, Kind::Broadcast, envelope));
                 Ok(())
             }
@@ -173,7 +175,7 @@ impl Group {
             for p in parked {
                 if let Ok((g, Kind::Broadcast, body)) = unframe(&p.0) {
                     if g == gid {
-                        let _ = self.ingest(&gid, body);
+                        let _ = self.ingest(&gid, body, true);
                     }
                 }
             }
@@ -204,7 +206,7 @@ impl Group {
             self.register(&inv);
         }
         for e in &w.history {
-            self.ingest(&gid, e)?;
+            self.ingest(&gid, e, true)?;
             self.deliver_all(acc, now_ms, rng, directory);
         }
         if !self.book.joined {
@@ -218,12 +220,12 @@ impl Group {
                 }
                 match kind {
                     Kind::Broadcast => {
-                        let _ = self.ingest(&gid, body);
+                        let _ = self.ingest(&gid, body, true);
                     }
                     Kind::Resend => {
                         if let Ok(b) = BatchPb::decode_strict(body) {
                             for e in &b.envelopes {
-                                let _ = self.ingest(&gid, e);
+                                let _ = self.ingest(&gid, e, true);
                             }
                         }
                     }
