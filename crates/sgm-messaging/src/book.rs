@@ -124,10 +124,8 @@ impl Book {
                 }
             }
         }
-        if let Some(i) = self.idx(&sender) {
-            if let Some(slot) = vv.get_mut(i) {
-                *slot = seq;
-            }
+        if let Some(slot) = self.idx(&sender).and_then(|i| vv.get_mut(i)) {
+            *slot = seq;
         }
         self.meta.insert(
             Mix(id),

@@ -173,10 +173,10 @@ impl Group {
             let Some(gid) = self.group_id else { return };
             let parked: Vec<Hex> = self.book.parked.drain(..).collect();
             for p in parked {
-                if let Ok((g, Kind::Broadcast, body)) = unframe(&p.0) {
-                    if g == gid {
-                        let _ = self.ingest(&gid, body, true);
-                    }
+                if let Ok((g, Kind::Broadcast, body)) = unframe(&p.0)
+                    && g == gid
+                {
+                    let _ = self.ingest(&gid, body, true);
                 }
             }
         }
@@ -387,8 +387,10 @@ impl Group {
         if let Some(reply) = out.reply {
             // Only without ack coalescing (not the façade's default).
             let to: Vec<MemberId> = after.into_iter().filter(|m| *m != me).collect();
-            if let Ok((_, env)) = self.send_control(&reply, Vec::new()) {
-                if let Ok(gid) = self.gid() {
+            if let Ok((_, env)) = self.send_control(&reply, Vec::new())
+                && let Ok(gid) = self.gid()
+            {
+                {
                     acc.packets.push(Packet {
                         to: Destination::Members(to),
                         kind: PacketKind::Control,
