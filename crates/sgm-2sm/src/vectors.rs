@@ -16,6 +16,7 @@
 
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
+use sgm_crypto::vectors::{check, unhex};
 use sgm_crypto::{HPKE_IKM_LEN, MemberId, Secret, SeedableRng, SigningKey};
 
 use crate::{
@@ -272,21 +273,8 @@ fn randomness_list(r: &SendRandomness) -> Vec<RandomValue> {
         .collect()
 }
 
-fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    hex::decode(s).map_err(|e| format!("bad hex {s}: {e}"))
-}
-
 fn secret32(s: &str) -> Result<Secret<HPKE_IKM_LEN>, String> {
     Secret::from_slice(&unhex(s)?).map_err(|e| e.to_string())
-}
-
-fn check(what: &str, expected_hex: &str, actual: &[u8]) -> Result<(), String> {
-    let actual_hex = hex::encode(actual);
-    if actual_hex == expected_hex {
-        Ok(())
-    } else {
-        Err(format!("{what}: expected {expected_hex}, got {actual_hex}"))
-    }
 }
 
 /// Replays vectors (from JSON) and reports the first mismatch.

@@ -19,6 +19,7 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
+use sgm_crypto::vectors::check;
 use sgm_crypto::{MemberId, Secret, SigningKey, VerifyingKey};
 
 use crate::{Acb, AcbConfig, AllowAll, DirectPart, Envelope, MessageId, SignedEnvelope};
@@ -386,15 +387,6 @@ pub fn replay(v: &AcbVectors) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn check(what: &str, expected_hex: &str, actual: &[u8]) -> Result<(), String> {
-    let actual_hex = hex::encode(actual);
-    if actual_hex == expected_hex {
-        Ok(())
-    } else {
-        Err(format!("{what}: expected {expected_hex}, got {actual_hex}"))
-    }
 }
 
 #[allow(clippy::panic)]

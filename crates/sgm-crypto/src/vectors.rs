@@ -134,7 +134,6 @@ pub fn generate() -> CryptoVectors {
 
 /// Replays vectors (from JSON) and reports the first mismatch.
 pub fn replay(v: &CryptoVectors) -> Result<(), String> {
-    let unhex = |s: &str| hex::decode(s).map_err(|e| format!("bad hex {s}: {e}"));
     let secret32 = |s: &str| -> Result<Secret<32>, String> {
         Secret::from_slice(&unhex(s)?).map_err(|e| e.to_string())
     };
@@ -194,13 +193,20 @@ pub fn replay(v: &CryptoVectors) -> Result<(), String> {
     Ok(())
 }
 
-fn check(what: &str, expected_hex: &str, actual: &[u8]) -> Result<(), String> {
+/// Compares `actual` with an expected hex string; the error names `what`.
+/// Shared by every crate's vector replay.
+pub fn check(what: &str, expected_hex: &str, actual: &[u8]) -> Result<(), String> {
     let actual_hex = hex::encode(actual);
     if actual_hex == expected_hex {
         Ok(())
     } else {
         Err(format!("{what}: expected {expected_hex}, got {actual_hex}"))
     }
+}
+
+/// Decodes a hex string from a vector file.
+pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
+    hex::decode(s).map_err(|e| format!("bad hex {s}: {e}"))
 }
 
 #[allow(clippy::panic)]
