@@ -1,13 +1,55 @@
-//! `cargo xtask bench`: runs the criterion benchmarks of every crate.
+//! `cargo xtask bench`: benchmarks.
 //!
-//! Extra arguments go to criterion (for example a filter such as `2sm`, or
-//! `--quick`).
+//! ```text
+//! cargo xtask bench                      criterion benches of every crate, then the DCGKA table
+//! cargo xtask bench criterion [ARGS]     criterion benches only; ARGS go to criterion
+//!                                        (a filter such as `2sm`, or `--quick`)
+//! cargo xtask bench dcgka [--sizes 8,16,...] [--reps R]
+//!                                        the paper's Figures 6 and 7 for sgm-dcgka at
+//!                                        n = 8..1,024 (markdown on stdout, progress on stderr)
+//! ```
+//!
+//! The DCGKA table always runs optimized: from a debug build of xtask (what
+//! `cargo xtask` runs) it re-invokes itself through
+//! `cargo run --release -p xtask -- bench dcgka ...`.
+//! For backward compatibility, any other first argument goes to criterion.
+
+#[path = "bench/dcgka.rs"]
+mod dcgka;
 
 use std::process::Command;
 
+/// Usage of `cargo xtask bench`.
+pub(crate) const USAGE: &str =
+    "usage: cargo xtask bench [criterion [criterion args] | dcgka [--sizes 8,16,...] [--reps R]]
+  (no argument)  criterion benches of every crate, then the DCGKA table
+  criterion      criterion benches only (arguments go to criterion)
+  dcgka          sgm-dcgka at n = 8..1,024, paper Figures 6/7 (always --release)
+    --sizes LIST   group sizes (default 8,16,32,64,128,256,512,1024)
+    --reps R       repetitions per measurement (default: 15 up to n = 128, then 11, 7, 5)";
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    match args.split_first() {
+        None => {
+            criterion(&[])?;
+            dcgka::run(&[])
+        }
+        Some((c, rest)) if c == "criterion" => criterion(rest),
+        Some((c, rest)) if c == "dcgka" => dcgka::run(rest),
+        Some((c, _)) if c == "help" || c == "--help" || c == "-h" => {
+            eprintln!("{USAGE}");
+            Ok(())
+        }
+        Some(_) => criterion(args),
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn criterion(args: &[String]) -> Result<(), String> {
+    let mut cmd = cargo();
     cmd.args(["bench", "--workspace", "--benches", "--"]);
     cmd.args(args);
     let status = cmd

@@ -125,6 +125,7 @@ mod output;
 mod persist;
 mod process;
 pub mod ratchet;
+pub mod scenario;
 mod seed;
 mod state;
 mod two_party;
