@@ -26,7 +26,7 @@ pub(crate) const USAGE: &str =
   criterion      criterion benches only (arguments go to criterion)
   dcgka          sgm-dcgka at n = 8..1,024, paper Figures 6/7 (always --release)
     --sizes LIST   group sizes (default 8,16,32,64,128,256,512,1024)
-    --reps R       repetitions per measurement (default: 15 up to n = 128, then 11, 7, 5)";
+    --reps R       repetitions per measurement (default: 31 up to n = 128, then 21, 11, 9)";
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     match args.split_first() {

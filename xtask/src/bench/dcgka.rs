@@ -78,14 +78,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-/// Repetitions at group size n: the whole default run stays within about
-/// 10-15 minutes on a 2-core VM.
+/// Repetitions at group size n: the whole default run takes about 3
+/// minutes on a quiet 2-core VM (well within 10-15 minutes under load).
 fn default_reps(n: usize) -> usize {
     match n {
-        0..=128 => 15,
-        129..=256 => 11,
-        257..=512 => 7,
-        _ => 5,
+        0..=128 => 31,
+        129..=256 => 21,
+        257..=512 => 11,
+        _ => 9,
     }
 }
 
