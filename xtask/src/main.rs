@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <vectors [--check] | bench [args] | demo [--members N] [--seed S] [--loss P] [--verbose]>"
+                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose]>"
             );
             return if cmd == "help" {
                 ExitCode::SUCCESS
