@@ -46,6 +46,10 @@ const FILES: &[VectorFile] = &[
         name: "ratchet.json",
         generate: || to_json(&sgm_dcgka::vectors::generate_ratchet()),
     },
+    VectorFile {
+        name: "state.json",
+        generate: || to_json(&sgm_messaging::vectors::generate()),
+    },
 ];
 
 fn vector_dir() -> PathBuf {

@@ -113,6 +113,7 @@ mod packet;
 mod padding;
 mod persist;
 mod receive;
+pub mod vectors;
 
 pub use config::Config;
 pub use directory::KeyServer;
