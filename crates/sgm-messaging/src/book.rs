@@ -27,6 +27,11 @@ pub(crate) struct Meta {
     /// Version vector of its causal past (itself included), indexed like
     /// `Book::index`.
     pub(crate) vv: Vec<u64>,
+    /// For a key-agreement control message: its DGM op id
+    /// (`sgm_dcgka::op_id(sender, control seq)`; updates and acks of
+    /// updates are no DGM ops and are ignored when evaluating views).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) op: Option<Hex>,
 }
 
 /// A transcript entry.
@@ -80,6 +85,14 @@ pub(crate) struct Book {
     /// Application messages not decrypted here (before joining, or not
     /// meant for this member), so later references to them are expected.
     pub(crate) skipped: VecDeque<Mix>,
+    /// Application messages that were never meant for this member
+    /// ([`crate::Event::NotForMe`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) not_for_me: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Most parked packets.
@@ -133,6 +146,7 @@ impl Book {
                 sender: Mid(sender),
                 seq,
                 vv: vv.clone(),
+                op: None,
             },
         );
         self.meta_order.push_back(Mix(id));
@@ -147,6 +161,24 @@ impl Book {
             .or_default()
             .insert(seq, Mix(id));
         vv
+    }
+
+    /// Notes the DGM op id of a recorded control broadcast.
+    pub(crate) fn note_op(&mut self, id: MessageId, op: [u8; 32]) {
+        if let Some(m) = self.meta.get_mut(&Mix(id)) {
+            m.op = Some(Hex(op.to_vec()));
+        }
+    }
+
+    /// The DGM op ids (candidates) of the control broadcasts in the causal
+    /// past described by `vv`.
+    pub(crate) fn ops_in_past(&self, vv: &[u64]) -> Vec<[u8; 32]> {
+        self.meta
+            .values()
+            .filter(|m| self.covers(vv, &m.sender, m.seq))
+            .filter_map(|m| m.op.as_ref())
+            .filter_map(|h| <[u8; 32]>::try_from(h.0.as_slice()).ok())
+            .collect()
     }
 
     /// Whether `(sender, seq)` is in the causal past described by `vv`.

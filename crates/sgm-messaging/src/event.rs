@@ -57,8 +57,33 @@ pub enum Event {
         /// The new epoch.
         epoch: u64,
     },
+    /// An application message this member was never meant to read: its
+    /// sender did not count this member in when it sent it. Not a warning
+    /// (mpENC: no false alarms); [`crate::Group::not_for_me_count`] counts them.
+    NotForMe {
+        /// The message.
+        id: MessageId,
+        /// Its sender.
+        sender: MemberId,
+        /// Why it was not for this member.
+        reason: NotForMe,
+    },
     /// Something the application should know about.
     Warning(Warning),
+}
+
+/// Why an application message was not meant for this member. Judged from
+/// the message's causal past (which the broadcast layer delivered before
+/// it) and the membership function over it, not guessed from the error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotForMe {
+    /// The membership its sender had seen did not include this member:
+    /// sent before the sender processed this member's add.
+    NotInSendersView,
+    /// Its sender was removed concurrently with sending it; this member
+    /// processed the removal first, and DCGKA dropped the sender's ratchet.
+    SenderRemoved,
 }
 
 /// Warnings.
@@ -85,9 +110,9 @@ pub enum Warning {
         /// Why.
         error: Error,
     },
-    /// An application message that could not be decrypted (for example
-    /// [`Error::EpochExpired`], or a message sent to a membership that did not
-    /// include this member).
+    /// An application message meant for this member (its sender counted it
+    /// in) that could not be decrypted, for example [`Error::EpochExpired`].
+    /// Messages not meant for this member are [`Event::NotForMe`] instead.
     Undecryptable {
         /// The message.
         id: MessageId,

@@ -199,6 +199,12 @@ impl Group {
         self.config.dominate_concurrent && self.book.undominated.len() >= 2
     }
 
+    /// How many application messages were never meant for this member
+    /// ([`Event::NotForMe`]).
+    pub fn not_for_me_count(&self) -> u64 {
+        self.book.not_for_me
+    }
+
     /// Broadcasts waiting for missing predecessors (call
     /// [`Group::sync_request`] if this stays non-zero).
     pub fn waiting(&self) -> usize {
@@ -313,13 +319,17 @@ impl Group {
                 body: d.to_bytes(),
             })
             .collect();
-        self.broadcast(
+        let (id, env) = self.broadcast(
             Payload::Control {
                 control: out.control.to_bytes(),
                 cards,
             },
             direct,
-        )
+        )?;
+        let me = self.me();
+        self.book
+            .note_op(id, sgm_dcgka::op_id(&me, out.control.seq).0);
+        Ok((id, env))
     }
 
     /// Sends the acks DCGKA holds back (to everyone in `to`).

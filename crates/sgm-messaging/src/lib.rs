@@ -36,6 +36,9 @@
 //!   within [`Config::old_epochs_max_count`] and
 //!   [`Config::old_epoch_max_age_ms`]; beyond, [`Error::EpochExpired`]
 //!   (reported as [`Warning::Undecryptable`]).
+//! - **No false alarms** (mpENC): a message whose sender did not count this
+//!   member in (judged by the DGM view at the message's causal past) is
+//!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
 //!   lacks (anti-entropy after partitions, loss, time offline).
 //!
@@ -118,7 +121,7 @@ pub mod vectors;
 pub use config::Config;
 pub use directory::KeyServer;
 pub use error::{Error, Result};
-pub use event::{Event, TranscriptEntry, Warning};
+pub use event::{Event, NotForMe, TranscriptEntry, Warning};
 pub use group::{Group, MAX_PLAINTEXT, Output};
 pub use ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
 pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};

@@ -7,10 +7,11 @@ use sgm_crypto::{CryptoRng, MemberId};
 use sgm_dcgka::PrekeyDirectory;
 use sgm_dcgka::messages::{ControlKind, ControlMessage};
 use sgm_dcgka::ratchet::ApplicationMessage;
+use sgm_dgm::OpId;
 
 use crate::book::{Card, MAX_PARKED};
 use crate::error::{Error, Result};
-use crate::event::{Event, Warning};
+use crate::event::{Event, NotForMe, Warning};
 use crate::group::{Acc, Group, Output};
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
@@ -293,7 +294,7 @@ impl Group {
             }
             Payload::App(bytes) => {
                 if self.book.joined {
-                    self.handle_app(&d, &bytes, now_ms, acc);
+                    self.handle_app(&d, &bytes, &vv, now_ms, acc);
                 } else {
                     self.book.skip(d.id, self.config.max_tracked_messages);
                 }
@@ -324,6 +325,8 @@ impl Group {
             Ok(m) => m,
             Err(e) => return reject(acc, e.into()),
         };
+        self.book
+            .note_op(d.id, sgm_dcgka::op_id(&d.sender, msg.seq).0);
         let me = self.me();
         if !self.book.joined {
             let mine = match &msg.kind {
@@ -404,7 +407,37 @@ impl Group {
         }
     }
 
-    fn handle_app(&mut self, d: &Delivered, bytes: &[u8], now_ms: u64, acc: &mut Acc) {
+    /// Why an application message that did not decrypt was never meant for
+    /// this member, judged by the membership its sender had seen (DGM view
+    /// at the message's causal past, which ACB delivered before it); `None`
+    /// when it was meant for this member (a real failure).
+    fn why_not_for_me(&self, d: &Delivered, vv: &[u64]) -> Option<NotForMe> {
+        let dgm = self.dcgka.dgm()?;
+        if !dgm.is_member(&d.sender) && dgm.removed().contains(&d.sender) {
+            // Removed concurrently with this message: DCGKA dropped the
+            // sender's ratchet when this member processed the removal.
+            return Some(NotForMe::SenderRemoved);
+        }
+        let heads: Vec<OpId> = self
+            .book
+            .ops_in_past(vv)
+            .into_iter()
+            .map(OpId)
+            .filter(|o| dgm.contains(o))
+            .collect();
+        if heads.is_empty() {
+            // Nothing known of the sender's past (summaries evicted): do
+            // not guess.
+            return None;
+        }
+        if dgm.view_at(&heads).contains(&self.me()) {
+            None
+        } else {
+            Some(NotForMe::NotInSendersView)
+        }
+    }
+
+    fn handle_app(&mut self, d: &Delivered, bytes: &[u8], vv: &[u64], now_ms: u64, acc: &mut Acc) {
         self.book.skip(d.id, self.config.max_tracked_messages);
         let fail = |acc: &mut Acc, error: Error| {
             acc.events.push(Event::Warning(Warning::Undecryptable {
@@ -441,7 +474,19 @@ impl Group {
         }
         let padded = match self.dcgka.decrypt(&d.sender, bytes, &gid.0) {
             Ok(p) => p,
-            Err(e) => return fail(acc, e.into()),
+            Err(e) => {
+                return match self.why_not_for_me(d, vv) {
+                    Some(reason) => {
+                        self.book.not_for_me = self.book.not_for_me.saturating_add(1);
+                        acc.events.push(Event::NotForMe {
+                            id: d.id,
+                            sender: d.sender,
+                            reason,
+                        });
+                    }
+                    None => fail(acc, e.into()),
+                };
+            }
         };
         let body = match unpad(padded.expose_secret()).and_then(AppBodyPb::decode_strict) {
             Ok(b) => b,
