@@ -339,7 +339,17 @@ impl Group {
                 return;
             }
         }
-        let before = self.dcgka.members();
+        // Only membership ops change the membership: the O(n) copies are
+        // skipped for updates and acks (n of them per operation).
+        let membership_op = matches!(
+            msg.kind,
+            ControlKind::Create { .. } | ControlKind::Add { .. } | ControlKind::Remove { .. }
+        );
+        let before = if membership_op {
+            self.dcgka.members()
+        } else {
+            Default::default()
+        };
         let direct = d.my_part.as_deref();
         let out = match self
             .dcgka
@@ -369,7 +379,11 @@ impl Group {
                 epoch: ev.epoch,
             });
         }
-        let after = self.dcgka.members();
+        let after = if membership_op {
+            self.dcgka.members()
+        } else {
+            before.clone()
+        };
         let added: Vec<MemberId> = after.difference(&before).copied().collect();
         let removed: Vec<MemberId> = before.difference(&after).copied().collect();
         if !before.is_empty() && (!added.is_empty() || !removed.is_empty()) {
@@ -389,7 +403,12 @@ impl Group {
         }
         if let Some(reply) = out.reply {
             // Only without ack coalescing (not the façade's default).
-            let to: Vec<MemberId> = after.into_iter().filter(|m| *m != me).collect();
+            let to: Vec<MemberId> = self
+                .dcgka
+                .members()
+                .into_iter()
+                .filter(|m| *m != me)
+                .collect();
             if let Ok((_, env)) = self.send_control(&reply, Vec::new())
                 && let Ok(gid) = self.gid()
             {
