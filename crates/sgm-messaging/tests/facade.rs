@@ -182,7 +182,9 @@ impl Net {
                     let others: Vec<MemberId> =
                         g.members().into_iter().filter(|m| *m != g.me()).collect();
                     if !others.is_empty() {
-                        let peer = others[(round as usize + i) % others.len()];
+                        // Rotate through the peers (with `round + i` alone, `round % 3`
+                        // fixed per node would pick the same peer forever).
+                        let peer = others[(round as usize / 3 + i) % others.len()];
                         let out = self.groups.get_mut(n).unwrap().sync_request(peer).unwrap();
                         self.dispatch(*n, out);
                     }
