@@ -165,6 +165,8 @@ struct World {
     lossy: bool,
     removed_ever: BTreeSet<MemberId>,
     progress: Progress,
+    /// Scripted actions refused: count and first error, per operation.
+    refused: BTreeMap<&'static str, (usize, String)>,
     counter: u64,
     verbose: bool,
 }
@@ -199,6 +201,12 @@ impl World {
         self.node_of_member.insert(invite.member_id(), node);
         self.groups.insert(node, g);
         (node, invite)
+    }
+
+    /// A scripted action the façade refused (none should be).
+    fn refuse(&mut self, op: &'static str, e: &sgm_messaging::Error) {
+        let r = self.refused.entry(op).or_insert((0, e.to_string()));
+        r.0 += 1;
     }
 
     /// Records the output of `node`'s action and puts its packets on the wire.
@@ -273,7 +281,13 @@ impl World {
         let sender = g.me();
         let out = self.timed("send", |w| {
             let g = w.groups.get_mut(&node)?;
-            g.send(&text, now, &mut w.rng, &mut w.keys).ok()
+            match g.send(&text, now, &mut w.rng, &mut w.keys) {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    w.refuse("send", &e);
+                    None
+                }
+            }
         });
         if let Some(out) = out {
             if let Some(id) = out.sent {
@@ -304,6 +318,7 @@ impl World {
                 Ok(o) => Some(o),
                 Err(e) => {
                     tracing::warn!(user = name, op, error = %e, "operation refused");
+                    w.refuse(op, &e);
                     None
                 }
             }
@@ -425,6 +440,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         lossy: o.loss > 0.0,
         removed_ever: BTreeSet::new(),
         progress: Progress::new(SCENARIO_MS, n >= 50 && !o.verbose),
+        refused: BTreeMap::new(),
         counter: 0,
         verbose: o.verbose,
     };
@@ -647,6 +663,9 @@ fn verdict(w: &World) -> Verdict {
                 }
             }
         }
+    }
+    for (op, (count, first)) in &w.refused {
+        failures.push(format!("{count} {op} action(s) refused (first: {first})"));
     }
     // No false alarms: every warning is explained by the schedule, and every
     // "not for me" report agrees with what the sender saw when it sent.

@@ -62,6 +62,21 @@ impl Default for Config {
     }
 }
 
+/// Most parents of one broadcast. ACB cites every head, and after a round of
+/// concurrent key-agreement acks every member is a head (ACB's default of
+/// 256 made every action fail in groups over 256 members). Matches ACB's
+/// `max_direct_parts` (4096), which already bounds the group size; every
+/// member uses the same bound, since receivers enforce it too.
+pub const MAX_PARENTS: usize = 4096;
+
+/// The broadcast layer's bounds.
+pub(crate) fn acb_config() -> sgm_acb::AcbConfig {
+    sgm_acb::AcbConfig {
+        max_parents: MAX_PARENTS,
+        ..sgm_acb::AcbConfig::default()
+    }
+}
+
 impl Config {
     pub(crate) fn dcgka(&self) -> sgm_dcgka::Config {
         sgm_dcgka::Config {

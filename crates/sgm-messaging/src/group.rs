@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sgm_2sm::{PrekeyStore, PublishedPrekeys};
-use sgm_acb::{Acb, AcbConfig, DirectPart, MessageId};
+use sgm_acb::{Acb, DirectPart, MessageId};
 use sgm_crypto::{CryptoRng, MemberId, Secret, SecretBytes, SigningKey};
 use sgm_dcgka::{Dcgka, Outgoing, PrekeyDirectory};
 
@@ -99,7 +99,7 @@ impl Group {
             user: user.clone(),
             identity: sk.verifying_key(),
         };
-        let acb = Acb::new(sk.clone(), AcbConfig::default());
+        let acb = Acb::new(sk.clone(), crate::config::acb_config());
         let dcgka = Dcgka::init(sk, store, config.dcgka());
         let mut book = Book::default();
         book.add_card(invite.member_id(), user.clone(), Vk(invite.identity));

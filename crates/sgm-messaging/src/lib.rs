@@ -118,7 +118,7 @@ mod persist;
 mod receive;
 pub mod vectors;
 
-pub use config::Config;
+pub use config::{Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};

@@ -12,7 +12,7 @@
 //! zeroizing [`SecretBytes`].
 
 use prost::Message;
-use sgm_acb::{Acb, AcbConfig};
+use sgm_acb::Acb;
 use sgm_crypto::SecretBytes;
 use sgm_dcgka::Dcgka;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -82,7 +82,7 @@ impl Group {
                 .map_err(|_| Error::State("group id"))?;
             Some(GroupId(g))
         };
-        let acb = Acb::restore(&pb.acb, AcbConfig::default())?;
+        let acb = Acb::restore(&pb.acb, crate::config::acb_config())?;
         let dcgka = Dcgka::from_bytes(&pb.dcgka)?;
         if acb.me() != dcgka.id() {
             return Err(Error::State("layers disagree on the member id"));
