@@ -89,6 +89,10 @@ pub(crate) struct Book {
     /// ([`crate::Event::NotForMe`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) not_for_me: u64,
+    /// Members this member welcomed and has not heard from yet, with when
+    /// the welcome was last sent (re-sent by `tick`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) welcomes: BTreeMap<Mid, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -18,6 +18,10 @@ use crate::packet::{
 };
 use crate::padding::pad;
 
+/// A welcome not answered (nothing heard from the new member) is re-sent
+/// by [`Group::tick`] after this long.
+pub const WELCOME_RESEND_MS: u64 = 2_000;
+
 /// Largest application plaintext.
 pub const MAX_PLAINTEXT: usize = 256 * 1024;
 
@@ -395,6 +399,7 @@ impl Group {
             });
             for id in ids {
                 s.push_welcome(acc, id, history.clone())?;
+                s.book.welcomes.insert(Mid(id), now_ms);
             }
             Ok(())
         })
@@ -488,6 +493,7 @@ impl Group {
                 .collect();
             for id in &new {
                 s.push_welcome(acc, *id, history.clone())?;
+                s.book.welcomes.insert(Mid(*id), now_ms);
             }
             acc.events.push(Event::MembershipChanged {
                 added: new,
@@ -781,6 +787,29 @@ impl Group {
                 s.emit(acc, Destination::Members(to.clone()), PacketKind::Ack, &env)?;
             }
             let members: BTreeSet<Mid> = s.members().into_iter().map(Mid).collect();
+            // Welcomes are direct packets: re-send them until the new
+            // member is heard from (a lost welcome would leave it outside
+            // for good).
+            s.book.welcomes.retain(|m, _| members.contains(m));
+            let due: Vec<MemberId> = s
+                .book
+                .welcomes
+                .iter()
+                .filter(|(_, at)| now_ms.saturating_sub(**at) >= WELCOME_RESEND_MS)
+                .map(|(m, _)| m.0)
+                .collect();
+            if !due.is_empty() {
+                let history: Vec<Vec<u8>> = s
+                    .book
+                    .log
+                    .iter()
+                    .filter_map(|id| s.acb.get(&id.0).map(<[u8]>::to_vec))
+                    .collect();
+                for m in due {
+                    s.push_welcome(acc, m, history.clone())?;
+                    s.book.welcomes.insert(Mid(m), now_ms);
+                }
+            }
             let timeout = s.config.delivery_timeout_ms;
             let mut done = Vec::new();
             for (id, t) in s.book.tracked.iter_mut() {
@@ -816,6 +845,11 @@ impl Group {
             || (self.dcgka.pending_len() > 0
                 && (self.book.control_acks_since.is_none() || due(self.book.control_acks_since)))
             || due(self.book.ack_due_since)
+            || self
+                .book
+                .welcomes
+                .values()
+                .any(|at| now_ms.saturating_sub(*at) >= WELCOME_RESEND_MS)
             || self.book.tracked.values().any(|t| {
                 t.pending.is_empty()
                     || (!t.warned

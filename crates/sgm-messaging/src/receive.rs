@@ -254,6 +254,10 @@ impl Group {
             &d.parents,
             self.config.max_tracked_messages,
         );
+        if !self.book.welcomes.is_empty() {
+            // Heard from a member we welcomed: its welcome arrived.
+            self.book.welcomes.remove(&Mid(d.sender));
+        }
         // Delivery consistency: this broadcast acknowledges its causal past.
         let sender = Mid(d.sender);
         let covered: Vec<Mix> = self

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use sgm_crypto::SeedableRng;
 use sgm_messaging::{
     Config, Destination, Error, Event, Group, Invite, KeyServer, MemberId, MessageId, NotForMe,
-    Output, UserId, Warning,
+    Output, PacketKind, UserId, WELCOME_RESEND_MS, Warning,
 };
 use sgm_sim::{LinkConfig, NodeId, SimConfig, Simulator};
 
@@ -412,6 +412,41 @@ fn readd_gets_a_fresh_member_id_and_padding_hides_length() {
         sgm_messaging::padded_len(1, true),
         sgm_messaging::padded_len(100, true)
     );
+}
+
+#[test]
+fn a_lost_welcome_is_resent_until_the_member_is_heard_from() {
+    let mut net = Net::new(21, ideal(), Config::default());
+    let (a, _) = net.user("u0");
+    let (b, inv) = net.user("u1");
+    let g = net.groups.get_mut(&a).unwrap();
+    // The welcome is lost.
+    let _lost = g
+        .create(&[inv.clone()], 0, &mut net.rng, &mut net.keys)
+        .unwrap();
+    let welcomes = |out: &Output| {
+        out.packets
+            .iter()
+            .filter(|p| {
+                p.kind == PacketKind::Welcome && p.to == Destination::Member(inv.member_id())
+            })
+            .count()
+    };
+    let early = g
+        .tick(WELCOME_RESEND_MS - 1, &mut net.rng, &mut net.keys)
+        .unwrap();
+    assert_eq!(welcomes(&early), 0);
+    let out = g
+        .tick(WELCOME_RESEND_MS, &mut net.rng, &mut net.keys)
+        .unwrap();
+    assert_eq!(welcomes(&out), 1);
+    net.dispatch(a, out);
+    net.run(3_000, true);
+    assert!(net.groups[&b].is_member());
+    // Heard from: no more welcomes.
+    let g = net.groups.get_mut(&a).unwrap();
+    let later = g.tick(60_000, &mut net.rng, &mut net.keys).unwrap();
+    assert_eq!(welcomes(&later), 0);
 }
 
 #[test]
