@@ -7,7 +7,8 @@ use crate::wire::DecodeLimits;
 pub struct AcbConfig {
     /// Largest accepted envelope, in bytes.
     pub max_message_bytes: usize,
-    /// Most parents one envelope may list.
+    /// Most parents one envelope may list. After a round of concurrent acks
+    /// every member can be a head, so this must be at least the group size.
     pub max_parents: usize,
     /// Most direct parts one envelope may carry.
     pub max_direct_parts: usize,
@@ -36,7 +37,7 @@ impl Default for AcbConfig {
     fn default() -> Self {
         Self {
             max_message_bytes: 1 << 20,
-            max_parents: 256,
+            max_parents: 4096,
             max_direct_parts: 4096,
             buffer_max_count: 4096,
             buffer_max_bytes: 16 << 20,
