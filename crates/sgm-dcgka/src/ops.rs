@@ -59,16 +59,7 @@ impl Dcgka {
                 .into_iter()
                 .filter(|m| *m != me)
                 .collect();
-            let (seed, direct) = s.generate_seed(&recipients, rng, directory)?;
-            let out = s.process_seed(
-                me,
-                control.seq,
-                &recipients,
-                SeedSource::Own(seed),
-                rng,
-                directory,
-            )?;
-            s.finish_operation(control, direct, out)
+            s.seed_own_operation(control, &recipients, rng, directory)
         })
     }
 
@@ -96,17 +87,30 @@ impl Dcgka {
             })?;
             let me = s.me;
             let (_, recipients) = s.apply_remove(me, &control, &set)?;
-            let (seed, direct) = s.generate_seed(&recipients, rng, directory)?;
-            let out = s.process_seed(
-                me,
-                control.seq,
-                &recipients,
-                SeedSource::Own(seed),
-                rng,
-                directory,
-            )?;
-            s.finish_operation(control, direct, out)
+            s.seed_own_operation(control, &recipients, rng, directory)
         })
+    }
+
+    /// The common end of `update` and `remove`: `generate-seed` for
+    /// `recipients`, then `process-seed` of our own message.
+    fn seed_own_operation(
+        &mut self,
+        control: ControlMessage,
+        recipients: &BTreeSet<MemberId>,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<OperationOutput> {
+        let me = self.me;
+        let (seed, direct) = self.generate_seed(recipients, rng, directory)?;
+        let out = self.process_seed(
+            me,
+            control.seq,
+            recipients,
+            SeedSource::Own(seed),
+            rng,
+            directory,
+        )?;
+        self.finish_operation(control, direct, out)
     }
 
     fn finish_operation(
