@@ -528,11 +528,7 @@ impl Group {
             let to = s.others();
             let out = s.dcgka.remove(&ids, rng, directory)?;
             s.send_pcs(acc, &out.messages, &to, rng)?;
-            let ev = &out.update_secret;
-            s.book
-                .note_epoch(ev.member, ev.epoch, now_ms, s.config.old_epochs_max_count);
-            s.book.last_update_ms = now_ms;
-            s.book.sent_since_update = 0;
+            s.note_own_pcs(out.update_secret.epoch, now_ms);
             acc.events.push(Event::MembershipChanged {
                 added: Vec::new(),
                 removed: ids,
@@ -585,19 +581,22 @@ impl Group {
         let out = self.dcgka.update(rng, directory)?;
         self.send_pcs(acc, &out.messages, &to, rng)?;
         let ev = &out.update_secret;
-        self.book.note_epoch(
-            ev.member,
-            ev.epoch,
-            now_ms,
-            self.config.old_epochs_max_count,
-        );
         acc.events.push(Event::KeyUpdated {
             member: ev.member,
             epoch: ev.epoch,
         });
+        self.note_own_pcs(ev.epoch, now_ms);
+        Ok(())
+    }
+
+    /// Records this member's new epoch after an update or removal and
+    /// restarts the update policy's counters.
+    fn note_own_pcs(&mut self, epoch: u64, now_ms: u64) {
+        let me = self.me();
+        self.book
+            .note_epoch(me, epoch, now_ms, self.config.old_epochs_max_count);
         self.book.last_update_ms = now_ms;
         self.book.sent_since_update = 0;
-        Ok(())
     }
 
     /// A PCS update (also rotates this member's signing key).
