@@ -32,23 +32,6 @@ pub enum TwoSmError {
         /// The version this implementation supports.
         supported: u32,
     },
-    /// The message is addressed to another member.
-    #[error("message is for {actual}, not for us ({expected})")]
-    WrongRecipient {
-        /// Our member id.
-        expected: MemberId,
-        /// The recipient named in the message.
-        actual: MemberId,
-    },
-    /// The message names a sender other than this session's peer (or other
-    /// than the sender the caller expected).
-    #[error("message claims sender {actual}, expected {expected}")]
-    UnexpectedSender {
-        /// The peer this session (or caller) expects.
-        expected: MemberId,
-        /// The sender named in the message.
-        actual: MemberId,
-    },
     /// The message's sequence number was already received: a replay or a
     /// duplicate delivery.
     #[error("replayed message: sequence number {seq}, expected {expected}")]

@@ -38,18 +38,17 @@ pub(crate) fn derive(ikm: &Secret<HPKE_IKM_LEN>) -> (X25519SecretKey, X25519Publ
 /// The random values one [`crate::Session::send`] consumes.
 ///
 /// Draw order (what [`SendRandomness::draw`] does, and what test vectors
-/// list): `ikm_own_key`, `ikm_peer_key`, `ikm_ephemeral`, then
-/// `ikm_first_contact` only if the session is about to send its
-/// first-contact message.
+/// list): `ikm_own_key`, `ikm_ephemeral`, then `ikm_first_contact` only if
+/// the session is about to send its first-contact message.
+///
+/// The key pair the sender makes for the peer takes no randomness of its
+/// own: both sides derive it from the HPKE context that carries the message
+/// (see `RECEIVER_KEY_EXPORT`), so it is as fresh as `ikm_ephemeral`.
 pub struct SendRandomness {
     /// `DeriveKeyPair` input of the sender's new key pair: the sender keeps
     /// the secret key and announces the public key (with its index) for the
     /// peer to encrypt to.
     pub ikm_own_key: Secret<HPKE_IKM_LEN>,
-    /// `DeriveKeyPair` input of the key pair made for the peer: its secret
-    /// key travels inside the ciphertext, the sender keeps only the public
-    /// key and encrypts its next message to it.
-    pub ikm_peer_key: Secret<HPKE_IKM_LEN>,
     /// HPKE `ikmE` of the message's encapsulation (for a first-contact
     /// message: the outer layer, sealed to the signed prekey).
     pub ikm_ephemeral: Secret<HPKE_IKM_LEN>,
@@ -62,12 +61,10 @@ impl SendRandomness {
     /// Draws the values in the documented order.
     pub fn draw(rng: &mut impl CryptoRng, first_contact: bool) -> Self {
         let ikm_own_key = Secret::random(rng);
-        let ikm_peer_key = Secret::random(rng);
         let ikm_ephemeral = Secret::random(rng);
         let ikm_first_contact = first_contact.then(|| Secret::random(rng));
         Self {
             ikm_own_key,
-            ikm_peer_key,
             ikm_ephemeral,
             ikm_first_contact,
         }

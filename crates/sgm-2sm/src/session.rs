@@ -7,8 +7,9 @@ use core::fmt;
 
 use prost::Message as _;
 use sgm_crypto::{
-    CryptoRng, HpkeCiphertext, MemberId, SecretBytes, Signature, SigningKey, VerifyingKey,
-    X25519PublicKey, X25519SecretKey, hpke_open, hpke_seal_with_ikm,
+    CryptoRng, HPKE_EXPORT_LEN, HpkeCiphertext, MemberId, Secret, SecretBytes, Signature,
+    SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey, hpke_open, hpke_open_export,
+    hpke_seal_export_with_ikm, hpke_seal_with_ikm,
 };
 
 use crate::keys::{SendRandomness, derive};
@@ -42,6 +43,15 @@ pub(crate) const INFO_SIGNED_PREKEY: &[u8] = b"sgm-2sm v1 signed prekey layer";
 pub(crate) const INFO_ONE_TIME_PREKEY: &[u8] = b"sgm-2sm v1 one-time prekey layer";
 
 const FIRST_CONTACT_LABEL: &[u8] = b"sgm-2sm v1 first contact";
+
+/// HPKE exporter context of the key pair a message makes for its recipient:
+/// `DeriveKeyPair(Export("sgm-2sm v2 receiver key", 32))` of the context
+/// that seals the payload (for a first-contact message, the inner,
+/// one-time-prekey layer). The sender derives it when sealing and keeps the
+/// public key; the recipient derives it when opening and keeps the secret
+/// key. It is exactly as secret as the payload: whoever can open the
+/// message can derive it, and nobody else.
+pub(crate) const RECEIVER_KEY_EXPORT: &[u8] = b"sgm-2sm v2 receiver key";
 
 /// What the initiator's identity key signs in a first-contact message:
 /// `"sgm-2sm v1 first contact" || initiator identity (32) || responder
@@ -136,6 +146,8 @@ impl fmt::Debug for Session {
 /// The result of opening a message, before anything is committed.
 struct Opened {
     payload: Payload,
+    /// `RECEIVER_KEY_EXPORT` of the layer that sealed the payload.
+    receiver_key_ikm: Secret<HPKE_EXPORT_LEN>,
     /// The one-time prekey to delete on commit (first contact only).
     consumed_one_time: Option<u64>,
     /// The initiator's identity (first contact only).
@@ -190,23 +202,11 @@ impl Session {
         claimed_sender: &MemberId,
         message: &[u8],
     ) -> Result<(Self, SecretBytes)> {
-        let msg = UnverifiedMessage::decode(message)?;
+        let me = store.member_id();
+        let msg = UnverifiedMessage::decode(message, *claimed_sender, me)?;
         let h = &msg.header;
         if !matches!(h.key, KeyRef::Prekeys { .. }) {
             return Err(TwoSmError::NotFirstContact);
-        }
-        let me = store.member_id();
-        if h.recipient != me {
-            return Err(TwoSmError::WrongRecipient {
-                expected: me,
-                actual: h.recipient,
-            });
-        }
-        if h.sender != *claimed_sender {
-            return Err(TwoSmError::UnexpectedSender {
-                expected: *claimed_sender,
-                actual: h.sender,
-            });
         }
         if h.sender == me {
             return Err(TwoSmError::SelfSession);
@@ -242,7 +242,6 @@ impl Session {
     /// [`Self::send`] with explicit randomness (deterministic).
     pub fn send_with(&mut self, randomness: SendRandomness, plaintext: &[u8]) -> Result<Vec<u8>> {
         let (own, own_public) = derive(&randomness.ikm_own_key);
-        let (for_peer, for_peer_public) = derive(&randomness.ikm_peer_key);
         let (key, proof) = match &self.peer_key {
             PeerKey::Prekeys(p) => (
                 KeyRef::Prekeys {
@@ -263,38 +262,45 @@ impl Session {
             seq: self.send_seq,
             key,
         };
-        let header_bytes = header.encode();
+        let aad = header.associated_data();
         let payload = Payload {
             plaintext: plaintext.to_vec(),
-            receiver_new_secret: for_peer.expose_secret().to_vec(),
             sender_new_public: own_public.as_bytes().to_vec(),
             sender_new_index: self.next_own_index,
             first_contact: proof,
         };
         let payload_bytes = SecretBytes::new(payload.encode_to_vec());
-        let seal = |pk: &X25519PublicKey, info: &[u8], pt: &[u8], ikm| {
-            hpke_seal_with_ikm(pk, info, &header_bytes, pt, ikm)
-                .map_err(|_| TwoSmError::InvalidPublicKey { what: "peer key" })
+        let bad_peer_key = |_| TwoSmError::InvalidPublicKey { what: "peer key" };
+        // The layer that seals the payload also exports the recipient's new
+        // key pair (RECEIVER_KEY_EXPORT).
+        let seal_payload = |pk: &X25519PublicKey, info: &[u8], ikm| {
+            hpke_seal_export_with_ikm(
+                pk,
+                info,
+                &aad,
+                payload_bytes.expose_secret(),
+                ikm,
+                RECEIVER_KEY_EXPORT,
+            )
+            .map_err(bad_peer_key)
         };
-        let sealed = match (&self.peer_key, &randomness.ikm_first_contact) {
+        let (sealed, for_peer) = match (&self.peer_key, &randomness.ikm_first_contact) {
             (PeerKey::Prekeys(p), Some(ikm_inner)) => {
-                let inner = seal(
-                    &p.opk_public,
-                    INFO_ONE_TIME_PREKEY,
-                    payload_bytes.expose_secret(),
-                    ikm_inner,
-                )?;
+                let (inner, for_peer) = seal_payload(&p.opk_public, INFO_ONE_TIME_PREKEY, ikm_inner)?;
                 let inner_bytes = PrekeyInner {
                     enc: inner.enc.to_vec(),
                     ciphertext: inner.ciphertext,
                 }
                 .encode_to_vec();
-                seal(
+                let outer = hpke_seal_with_ikm(
                     &p.spk_public,
                     INFO_SIGNED_PREKEY,
+                    &aad,
                     &inner_bytes,
                     &randomness.ikm_ephemeral,
-                )?
+                )
+                .map_err(bad_peer_key)?;
+                (outer, for_peer)
             }
             (PeerKey::Prekeys(_), None) => {
                 return Err(TwoSmError::RandomnessMismatch(
@@ -306,13 +312,11 @@ impl Session {
                     "ikm_first_contact given for a later send",
                 ));
             }
-            (PeerKey::SenderGenerated(pk) | PeerKey::Announced { public: pk, .. }, None) => seal(
-                pk,
-                INFO_MESSAGE,
-                payload_bytes.expose_secret(),
-                &randomness.ikm_ephemeral,
-            )?,
+            (PeerKey::SenderGenerated(pk) | PeerKey::Announced { public: pk, .. }, None) => {
+                seal_payload(pk, INFO_MESSAGE, &randomness.ikm_ephemeral)?
+            }
         };
+        let (_, for_peer_public) = derive(&for_peer);
         // Commit: nothing below can fail.
         self.own_keys.insert(self.next_own_index, own);
         while self.own_keys.len() > MAX_PENDING_OWN_KEYS {
@@ -322,7 +326,7 @@ impl Session {
         self.send_seq += 1;
         self.peer_key = PeerKey::SenderGenerated(for_peer_public);
         tracing::trace!(peer = %self.peer_id(), seq = header.seq, "2sm send");
-        Ok(encode_message(header_bytes, sealed))
+        Ok(encode_message(&header, sealed))
     }
 
     /// 2SM-Receive: decrypts the peer's next message. `store` is used only
@@ -334,21 +338,11 @@ impl Session {
     /// a skipped message gives [`TwoSmError::OutOfOrder`], a repeated one
     /// [`TwoSmError::Replay`].
     pub fn receive(&mut self, store: &mut PrekeyStore, message: &[u8]) -> Result<SecretBytes> {
-        let msg = UnverifiedMessage::decode(message)?;
-        let h = &msg.header;
         let (me, peer) = (self.member_id(), self.peer_id());
-        if h.recipient != me {
-            return Err(TwoSmError::WrongRecipient {
-                expected: me,
-                actual: h.recipient,
-            });
-        }
-        if h.sender != peer {
-            return Err(TwoSmError::UnexpectedSender {
-                expected: peer,
-                actual: h.sender,
-            });
-        }
+        // A message for someone else, or from someone other than the peer,
+        // fails authentication: both ids are in the associated data.
+        let msg = UnverifiedMessage::decode(message, peer, me)?;
+        let h = &msg.header;
         check_seq(h.seq, self.recv_seq)?;
         let opened = match h.key {
             KeyRef::Prekeys { .. } => {
@@ -460,8 +454,7 @@ struct Checked {
 
 fn check_payload(opened: Opened) -> Result<Checked> {
     let p = &opened.payload;
-    let received =
-        crate::prekeys::secret_key(&p.receiver_new_secret, "payload.receiver_new_secret")?;
+    let (received, _) = derive(&opened.receiver_key_ikm);
     let announced = public_key(&p.sender_new_public, "payload.sender_new_public")?;
     if p.sender_new_index == 0 {
         return Err(malformed("payload.sender_new_index"));
@@ -490,14 +483,21 @@ fn decode_payload(bytes: &SecretBytes) -> Result<Payload> {
 }
 
 fn open_regular(sk: &X25519SecretKey, msg: &UnverifiedMessage) -> Result<Opened> {
-    let pt = hpke_open(sk, &msg.sealed, INFO_MESSAGE, &msg.header_bytes)
-        .map_err(|_| TwoSmError::AuthenticationFailed)?;
+    let (pt, receiver_key_ikm) = hpke_open_export(
+        sk,
+        &msg.sealed,
+        INFO_MESSAGE,
+        &msg.associated_data,
+        RECEIVER_KEY_EXPORT,
+    )
+    .map_err(|_| TwoSmError::AuthenticationFailed)?;
     let payload = decode_payload(&pt)?;
     if payload.first_contact.is_some() {
         return Err(malformed("payload.first_contact"));
     }
     Ok(Opened {
         payload,
+        receiver_key_ikm,
         consumed_one_time: None,
         initiator: None,
     })
@@ -515,7 +515,7 @@ fn open_first_contact(store: &PrekeyStore, msg: &UnverifiedMessage) -> Result<Op
         spk_secret,
         &msg.sealed,
         INFO_SIGNED_PREKEY,
-        &msg.header_bytes,
+        &msg.associated_data,
     )
     .map_err(|_| TwoSmError::AuthenticationFailed)?;
     let inner =
@@ -524,8 +524,14 @@ fn open_first_contact(store: &PrekeyStore, msg: &UnverifiedMessage) -> Result<Op
         enc: enc(&inner.enc, "prekey inner layer.enc")?,
         ciphertext: inner.ciphertext,
     };
-    let pt = hpke_open(opk_secret, &inner, INFO_ONE_TIME_PREKEY, &msg.header_bytes)
-        .map_err(|_| TwoSmError::AuthenticationFailed)?;
+    let (pt, receiver_key_ikm) = hpke_open_export(
+        opk_secret,
+        &inner,
+        INFO_ONE_TIME_PREKEY,
+        &msg.associated_data,
+        RECEIVER_KEY_EXPORT,
+    )
+    .map_err(|_| TwoSmError::AuthenticationFailed)?;
     let payload = decode_payload(&pt)?;
     let proof = payload
         .first_contact
@@ -555,6 +561,7 @@ fn open_first_contact(store: &PrekeyStore, msg: &UnverifiedMessage) -> Result<Op
         .map_err(|_| TwoSmError::BadFirstContactSignature)?;
     Ok(Opened {
         payload,
+        receiver_key_ikm,
         consumed_one_time: Some(opk_id),
         initiator: Some(initiator),
     })

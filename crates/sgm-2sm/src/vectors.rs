@@ -259,7 +259,6 @@ fn member_vector(
 fn randomness_list(r: &SendRandomness) -> Vec<RandomValue> {
     let mut v = vec![
         ("ikm_own_key", &r.ikm_own_key),
-        ("ikm_peer_key", &r.ikm_peer_key),
         ("ikm_ephemeral", &r.ikm_ephemeral),
     ];
     if let Some(ikm) = &r.ikm_first_contact {
@@ -375,7 +374,6 @@ pub fn replay(v: &TwoSmVectors) -> Result<(), String> {
                 let session = actors[who].1.session.as_mut().ok_or(at("no session"))?;
                 let r = SendRandomness {
                     ikm_own_key: next("ikm_own_key")?,
-                    ikm_peer_key: next("ikm_peer_key")?,
                     ikm_ephemeral: next("ikm_ephemeral")?,
                     ikm_first_contact: if session.first_contact_pending() {
                         Some(next("ikm_first_contact")?)

@@ -1,30 +1,37 @@
 //! The wire format: hand-written prost structures and their strict decoding.
 //!
 //! ```text
-//! Message  { 1: version u32, 2: header bytes, 3: enc bytes(32), 4: ciphertext bytes }
+//! Message  { 1: version u32 (= 2), 2: header bytes, 3: enc bytes(32), 4: ciphertext bytes }
 //! Header   { 1: sender bytes(16), 2: recipient bytes(16), 3: seq u64,
 //!            4: key_kind u32, 5: key_index u64, 6: spk_id u64, 7: opk_id u64 }
-//! Payload  { 1: plaintext bytes, 2: receiver_new_secret bytes(32),
-//!            3: sender_new_public bytes(32), 4: sender_new_index u64,
+//! Payload  { 1: plaintext bytes, 3: sender_new_public bytes(32),
+//!            4: sender_new_index u64,
 //!            5: first_contact FirstContactProof (only in first-contact messages) }
 //! FirstContactProof { 1: initiator_identity bytes(32), 2: signature bytes(64) }
 //! PrekeyInner { 1: enc bytes(32), 2: ciphertext bytes }
 //! ```
 //!
-//! The header travels as raw bytes so that the receiver authenticates exactly
-//! the bytes the sender wrote: they are the HPKE associated data. The
-//! payload is the HPKE plaintext. `docs/2sm.md` describes every field.
+//! The HPKE associated data is the whole header, sender and recipient
+//! included; the wire carries the header *without* them (fields 1 and 2
+//! empty, so absent), because every receiver knows both already: the
+//! session names the peer, and the transport says who sent the message and
+//! who it is for. A message moved to another recipient or claimed by
+//! another sender therefore fails authentication. The payload is the HPKE
+//! plaintext; the key pair the sender makes for the recipient does not
+//! travel (version 1 carried its secret key): both sides derive it from the
+//! HPKE context's exporter (`RECEIVER_KEY_EXPORT`). `docs/2sm.md` describes
+//! every field.
 
 use core::fmt;
 
 use prost::Message as _;
-use sgm_crypto::{HPKE_ENC_LEN, HpkeCiphertext, MEMBER_ID_LEN, MemberId, X25519PublicKey};
+use sgm_crypto::{HPKE_ENC_LEN, HpkeCiphertext, MemberId, X25519PublicKey};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{Result, TwoSmError};
 
 /// The wire and storage format version this implementation writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// `key_kind`: a first-contact message, sealed to the recipient's signed
 /// prekey and one-time prekey.
@@ -73,8 +80,7 @@ pub(crate) struct WireHeader {
 pub(crate) struct Payload {
     #[prost(bytes = "vec", tag = "1")]
     pub(crate) plaintext: Vec<u8>,
-    #[prost(bytes = "vec", tag = "2")]
-    pub(crate) receiver_new_secret: Vec<u8>,
+    // Tag 2 carried the recipient's new secret key in version 1.
     #[prost(bytes = "vec", tag = "3")]
     pub(crate) sender_new_public: Vec<u8>,
     #[prost(uint64, tag = "4")]
@@ -126,28 +132,41 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// The associated data: the whole header, both member ids included.
+    pub(crate) fn associated_data(&self) -> Vec<u8> {
+        self.wire(true).encode_to_vec()
+    }
+
+    /// What travels: the header without the member ids.
+    fn on_wire(&self) -> Vec<u8> {
+        self.wire(false).encode_to_vec()
+    }
+
+    fn wire(&self, with_ids: bool) -> WireHeader {
         let (key_kind, key_index, spk_id, opk_id) = match self.key {
             KeyRef::Prekeys { spk_id, opk_id } => (KIND_PREKEYS, 0, spk_id, opk_id),
             KeyRef::SenderGenerated => (KIND_SENDER_GENERATED, 0, 0, 0),
             KeyRef::ReceiverAnnounced { index } => (KIND_RECEIVER_ANNOUNCED, index, 0, 0),
         };
+        let id = |m: &MemberId| if with_ids { m.as_bytes().to_vec() } else { Vec::new() };
         WireHeader {
-            sender: self.sender.as_bytes().to_vec(),
-            recipient: self.recipient.as_bytes().to_vec(),
+            sender: id(&self.sender),
+            recipient: id(&self.recipient),
             seq: self.seq,
             key_kind,
             key_index,
             spk_id,
             opk_id,
         }
-        .encode_to_vec()
     }
 
-    fn decode(bytes: &[u8]) -> Result<Self> {
+    /// Decodes the header as it travels; `sender` and `recipient` come from
+    /// the receiver's context and are authenticated with the ciphertext.
+    fn decode(bytes: &[u8], sender: MemberId, recipient: MemberId) -> Result<Self> {
         let w = WireHeader::decode(bytes).map_err(|_| malformed("header"))?;
-        let sender = member_id(&w.sender, "header.sender")?;
-        let recipient = member_id(&w.recipient, "header.recipient")?;
+        if !w.sender.is_empty() || !w.recipient.is_empty() {
+            return Err(malformed("header: member ids travel implied"));
+        }
         let key = match (w.key_kind, w.key_index, w.spk_id, w.opk_id) {
             (KIND_PREKEYS, 0, spk_id, opk_id) => KeyRef::Prekeys { spk_id, opk_id },
             (KIND_SENDER_GENERATED, 0, 0, 0) => KeyRef::SenderGenerated,
@@ -170,14 +189,17 @@ impl Header {
 #[derive(Clone, Debug)]
 pub(crate) struct UnverifiedMessage {
     pub(crate) header: Header,
-    /// The exact header bytes: the HPKE associated data.
-    pub(crate) header_bytes: Vec<u8>,
+    /// The HPKE associated data: the header with both member ids.
+    pub(crate) associated_data: Vec<u8>,
     pub(crate) sealed: HpkeCiphertext,
 }
 
 impl UnverifiedMessage {
-    /// Decodes wire bytes. Never panics; any defect is a typed error.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+    /// Decodes wire bytes of a message that claims to come from `sender` and
+    /// to be for `recipient` (the ids the associated data must hold). Never
+    /// panics; any defect is a typed error. Strict: the header and the
+    /// message must be in canonical encoding.
+    pub(crate) fn decode(bytes: &[u8], sender: MemberId, recipient: MemberId) -> Result<Self> {
         let w = WireMessage::decode(bytes).map_err(|_| malformed("message"))?;
         if w.version != VERSION {
             return Err(TwoSmError::UnsupportedVersion {
@@ -185,11 +207,14 @@ impl UnverifiedMessage {
                 supported: VERSION,
             });
         }
-        let header = Header::decode(&w.header)?;
+        let header = Header::decode(&w.header, sender, recipient)?;
+        if header.on_wire() != w.header || w.encode_to_vec() != bytes {
+            return Err(malformed("message: not canonical"));
+        }
         let enc = enc(&w.enc, "message.enc")?;
         Ok(Self {
+            associated_data: header.associated_data(),
             header,
-            header_bytes: w.header,
             sealed: HpkeCiphertext {
                 enc,
                 ciphertext: w.ciphertext,
@@ -198,10 +223,10 @@ impl UnverifiedMessage {
     }
 }
 
-pub(crate) fn encode_message(header_bytes: Vec<u8>, sealed: HpkeCiphertext) -> Vec<u8> {
+pub(crate) fn encode_message(header: &Header, sealed: HpkeCiphertext) -> Vec<u8> {
     WireMessage {
         version: VERSION,
-        header: header_bytes,
+        header: header.on_wire(),
         enc: sealed.enc.to_vec(),
         ciphertext: sealed.ciphertext,
     }
@@ -210,11 +235,6 @@ pub(crate) fn encode_message(header_bytes: Vec<u8>, sealed: HpkeCiphertext) -> V
 
 pub(crate) fn malformed(what: &'static str) -> TwoSmError {
     TwoSmError::Malformed { what }
-}
-
-pub(crate) fn member_id(bytes: &[u8], what: &'static str) -> Result<MemberId> {
-    let arr: [u8; MEMBER_ID_LEN] = bytes.try_into().map_err(|_| malformed(what))?;
-    Ok(MemberId::from_bytes(arr))
 }
 
 pub(crate) fn enc(bytes: &[u8], what: &'static str) -> Result<[u8; HPKE_ENC_LEN]> {

@@ -16,9 +16,9 @@ pub enum Malformed {
     /// non-minimal or reordered fields).
     #[error("not the canonical encoding")]
     NotCanonical,
-    /// The signature is not 64 bytes.
-    #[error("signature is not 64 bytes")]
-    SignatureLength,
+    /// Shorter than the version byte and the 64-byte signature.
+    #[error("shorter than the version byte and signature")]
+    Truncated,
     /// The sender id is not 16 bytes.
     #[error("sender id is not 16 bytes")]
     SenderLength,

@@ -2,14 +2,14 @@
 //! canonical decoding). The format is documented in `docs/acb.md`.
 //!
 //! ```text
-//! Envelope   { 1: bytes body, 2: bytes signature }
-//! Body       { 1: uint32 version, 2: bytes sender (16), 3: uint64 seq (>= 1),
+//! envelope   = version (1 byte, = 2) || signature (64 bytes) || Body
+//! Body       { 2: bytes sender (16), 3: uint64 seq (>= 1),
 //!              4: repeated bytes parents (32 each, strictly ascending),
 //!              5: bytes payload, 6: repeated DirectPart direct (strictly
 //!              ascending by recipient), 7: bytes new_signing_key (0 or 32) }
 //! DirectPart { 1: bytes recipient (16), 2: bytes body }
 //!
-//! signature  = Ed25519(sender's key for seq, "sgm acb envelope v1" || body)
+//! signature  = Ed25519(sender's key for seq, "sgm acb envelope v2" || Body)
 //! MessageId  = SHA-256("sgm acb message id v1" || envelope bytes)
 //! ```
 
@@ -20,10 +20,17 @@ use sgm_crypto::{MemberId, Signature, SigningKey, VerifyingKey};
 
 use crate::{AcbError, Malformed};
 
-/// Version of the envelope body format.
-pub const WIRE_VERSION: u32 = 1;
-/// Domain label prefixed to the body before signing.
-pub const SIGNATURE_LABEL: &[u8] = b"sgm acb envelope v1";
+/// Version of the envelope format: the first byte of every envelope.
+///
+/// Version 1 framed body and signature as protobuf fields and repeated the
+/// version inside the body; version 2 frames them by position (7 bytes less
+/// per message, which an ack pays in full).
+pub const WIRE_VERSION: u8 = 2;
+/// Domain label prefixed to the body before signing. It names the version,
+/// so a signature never verifies under another version's layout.
+pub const SIGNATURE_LABEL: &[u8] = b"sgm acb envelope v2";
+/// Bytes before the body: the version byte and the signature.
+const HEADER_LEN: usize = 1 + sgm_crypto::SIGNATURE_LEN;
 /// Domain label prefixed to the envelope bytes before hashing to an id.
 pub const MESSAGE_ID_LABEL: &[u8] = b"sgm acb message id v1";
 /// Length of a [`MessageId`].
@@ -106,18 +113,9 @@ pub(crate) struct DecodeLimits {
     pub(crate) max_direct_parts: usize,
 }
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct EnvelopeWire {
-    #[prost(bytes = "vec", tag = "1")]
-    body: Vec<u8>,
-    #[prost(bytes = "vec", tag = "2")]
-    signature: Vec<u8>,
-}
-
+// Tag 1 held the version in wire version 1; it is not reused.
 #[derive(Clone, PartialEq, prost::Message)]
 struct BodyWire {
-    #[prost(uint32, tag = "1")]
-    version: u32,
     #[prost(bytes = "vec", tag = "2")]
     sender: Vec<u8>,
     #[prost(uint64, tag = "3")]
@@ -144,7 +142,6 @@ impl Envelope {
     /// The canonical body bytes (what the signature covers, after the label).
     pub fn encode_body(&self) -> Vec<u8> {
         BodyWire {
-            version: WIRE_VERSION,
             sender: self.sender.as_bytes().to_vec(),
             seq: self.seq,
             parents: self.parents.iter().map(|p| p.as_bytes().to_vec()).collect(),
@@ -199,11 +196,10 @@ impl SignedEnvelope {
     pub fn sign(envelope: Envelope, key: &SigningKey) -> Self {
         let body = envelope.encode_body();
         let signature = key.sign(&signed_message(&body));
-        let bytes = EnvelopeWire {
-            body,
-            signature: signature.to_bytes().to_vec(),
-        }
-        .encode_to_vec();
+        let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
+        bytes.push(WIRE_VERSION);
+        bytes.extend_from_slice(&signature.to_bytes());
+        bytes.extend_from_slice(&body);
         let id = MessageId::of_envelope(&bytes);
         Self {
             envelope,
@@ -228,17 +224,20 @@ impl SignedEnvelope {
                 max: limits.max_message_bytes,
             });
         }
-        let outer =
-            EnvelopeWire::decode(bytes).map_err(|_| AcbError::Malformed(Malformed::Protobuf))?;
-        let wire = BodyWire::decode(outer.body.as_slice())
-            .map_err(|_| AcbError::Malformed(Malformed::Protobuf))?;
-        if wire.version != WIRE_VERSION {
+        let (&version, rest) = bytes
+            .split_first()
+            .ok_or(AcbError::Malformed(Malformed::Truncated))?;
+        if version != WIRE_VERSION {
             return Err(AcbError::UnsupportedVersion {
-                version: wire.version,
+                version: u32::from(version),
             });
         }
-        let signature = Signature::from_slice(&outer.signature)
-            .map_err(|_| AcbError::Malformed(Malformed::SignatureLength))?;
+        let (signature, body_bytes) = rest
+            .split_first_chunk::<{ sgm_crypto::SIGNATURE_LEN }>()
+            .ok_or(AcbError::Malformed(Malformed::Truncated))?;
+        let signature = Signature::from_bytes(*signature);
+        let wire =
+            BodyWire::decode(body_bytes).map_err(|_| AcbError::Malformed(Malformed::Protobuf))?;
         let sender = MemberId::from_slice(&wire.sender)
             .map_err(|_| AcbError::Malformed(Malformed::SenderLength))?;
         if wire.seq == 0 {
@@ -295,15 +294,9 @@ impl SignedEnvelope {
             direct,
             new_signing_key,
         };
-        let body = envelope.encode_body();
-        if body != outer.body {
-            return Err(AcbError::Malformed(Malformed::NotCanonical));
-        }
-        let canonical = EnvelopeWire {
-            body,
-            signature: outer.signature,
-        };
-        if canonical.encoded_len() != bytes.len() || canonical.encode_to_vec() != bytes {
+        // Re-encoding must give the same body: this rejects unknown fields,
+        // trailing bytes and non-minimal or reordered fields.
+        if envelope.encode_body() != body_bytes {
             return Err(AcbError::Malformed(Malformed::NotCanonical));
         }
         Ok(Self {

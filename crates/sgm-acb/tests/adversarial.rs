@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use common::*;
 use sgm_acb::{
     Acb, AcbConfig, AcbError, AcbEvent, AllowAll, BufferLimit, Envelope, Malformed, MessageId,
-    SignedEnvelope,
+    SignedEnvelope, WIRE_VERSION,
 };
 
 fn varint(mut v: u64, out: &mut Vec<u8>) {
@@ -31,11 +31,11 @@ fn field_varint(tag: u64, v: u64, out: &mut Vec<u8>) {
     varint(v, out);
 }
 
-/// An outer envelope around raw body bytes.
+/// An envelope around raw body bytes: version byte, signature, body.
 fn outer(body: &[u8], sig: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    field_bytes(1, body, &mut out);
-    field_bytes(2, sig, &mut out);
+    let mut out = vec![WIRE_VERSION];
+    out.extend_from_slice(sig);
+    out.extend_from_slice(body);
     out
 }
 
@@ -516,29 +516,30 @@ fn malformed_inputs_have_exact_errors() {
         &outer(&body2, &sig),
         AcbError::Malformed(Malformed::NotCanonical),
     );
-    // Fields out of order (signature first).
+    // Body fields out of order (seq before sender).
     let mut swapped = Vec::new();
-    field_bytes(2, &sig, &mut swapped);
-    field_bytes(1, &body, &mut swapped);
-    rejects(b, &swapped, AcbError::Malformed(Malformed::NotCanonical));
-    // Unknown version.
-    let mut v2 = Vec::new();
-    field_varint(1, 2, &mut v2);
-    v2.extend_from_slice(&body[2..]);
-    assert_eq!(&body[..2], &[0x08, 0x01]);
+    field_varint(3, good.envelope().seq, &mut swapped);
+    field_bytes(2, good.envelope().sender.as_bytes(), &mut swapped);
+    field_bytes(5, b"x", &mut swapped);
     rejects(
         b,
-        &outer(&v2, &sig),
-        AcbError::UnsupportedVersion { version: 2 },
+        &outer(&swapped, &sig),
+        AcbError::Malformed(Malformed::NotCanonical),
     );
-    // Short signature.
+    // Unknown version: the first byte.
+    let mut v9 = m.bytes.clone();
+    v9[0] = 9;
+    rejects(b, &v9, AcbError::UnsupportedVersion { version: 9 });
+    // Cut inside the signature, or nothing at all.
+    let cut = &m.bytes[..40];
+    rejects(b, cut, AcbError::Malformed(Malformed::Truncated));
+    rejects(b, &[], AcbError::Malformed(Malformed::Truncated));
+    // Garbage after a valid version byte and signature.
     rejects(
         b,
-        &outer(&body, &sig[..63]),
-        AcbError::Malformed(Malformed::SignatureLength),
+        &outer(&[0xff; 7], &sig),
+        AcbError::Malformed(Malformed::Protobuf),
     );
-    // Garbage.
-    rejects(b, &[0xff; 7], AcbError::Malformed(Malformed::Protobuf));
     // Seq 0.
     let e0 = env(0, 0, vec![], b"");
     rejects(

@@ -24,6 +24,9 @@ pub const HPKE_ENC_LEN: usize = 32;
 pub const HPKE_TAG_LEN: usize = 16;
 /// Length of the input keying material for `DeriveKeyPair` and of `ikmE`.
 pub const HPKE_IKM_LEN: usize = 32;
+/// Length of a secret exported with [`hpke_seal_export_with_ikm`] /
+/// [`hpke_open_export`].
+pub const HPKE_EXPORT_LEN: usize = 32;
 
 /// An HPKE ciphertext: the encapsulated ephemeral key and the AEAD output.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -83,6 +86,31 @@ pub fn hpke_seal_with_ikm(
     plaintext: &[u8],
     ikm_e: &Secret<HPKE_IKM_LEN>,
 ) -> Result<HpkeCiphertext, CryptoError> {
+    seal_in_context(recipient, info, aad, plaintext, ikm_e).map(|(sealed, _)| sealed)
+}
+
+/// [`hpke_seal_with_ikm`] that also exports a 32-byte secret from the same
+/// context (RFC 9180 §5.3, `Export(exporter_context, 32)`): the recipient
+/// gets the same secret from [`hpke_open_export`], without it travelling.
+pub fn hpke_seal_export_with_ikm(
+    recipient: &X25519PublicKey,
+    info: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    ikm_e: &Secret<HPKE_IKM_LEN>,
+    exporter_context: &[u8],
+) -> Result<(HpkeCiphertext, Secret<HPKE_EXPORT_LEN>), CryptoError> {
+    let (sealed, ctx) = seal_in_context(recipient, info, aad, plaintext, ikm_e)?;
+    Ok((sealed, export(|out| ctx.export(exporter_context, out))?))
+}
+
+fn seal_in_context(
+    recipient: &X25519PublicKey,
+    info: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    ikm_e: &Secret<HPKE_IKM_LEN>,
+) -> Result<(HpkeCiphertext, hpke::aead::AeadCtxS<Aead, Kdf, Kem>), CryptoError> {
     let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(recipient.as_bytes())
         .map_err(|_| CryptoError::InvalidPublicKey("X25519"))?;
     let mut source = FixedBytes::new(ikm_e.expose_secret());
@@ -94,10 +122,13 @@ pub fn hpke_seal_with_ikm(
         .map_err(|_| CryptoError::DecryptionFailed)?;
     let mut enc_bytes = [0u8; HPKE_ENC_LEN];
     enc_bytes.copy_from_slice(enc.to_bytes().as_slice());
-    Ok(HpkeCiphertext {
-        enc: enc_bytes,
-        ciphertext,
-    })
+    Ok((
+        HpkeCiphertext {
+            enc: enc_bytes,
+            ciphertext,
+        },
+        ctx,
+    ))
 }
 
 /// Opens a base-mode ciphertext with the recipient's secret key.
@@ -107,15 +138,49 @@ pub fn hpke_open(
     info: &[u8],
     aad: &[u8],
 ) -> Result<SecretBytes, CryptoError> {
+    open_in_context(recipient, sealed, info, aad).map(|(pt, _)| pt)
+}
+
+/// [`hpke_open`] that also exports the 32-byte secret
+/// [`hpke_seal_export_with_ikm`] exported with the same `exporter_context`.
+pub fn hpke_open_export(
+    recipient: &X25519SecretKey,
+    sealed: &HpkeCiphertext,
+    info: &[u8],
+    aad: &[u8],
+    exporter_context: &[u8],
+) -> Result<(SecretBytes, Secret<HPKE_EXPORT_LEN>), CryptoError> {
+    let (pt, ctx) = open_in_context(recipient, sealed, info, aad)?;
+    Ok((pt, export(|out| ctx.export(exporter_context, out))?))
+}
+
+/// Runs an HPKE export into a fresh secret (32 bytes is far below the
+/// exporter's bound, so the error arm is unreachable in practice).
+fn export(
+    f: impl FnOnce(&mut [u8]) -> Result<(), hpke::HpkeError>,
+) -> Result<Secret<HPKE_EXPORT_LEN>, CryptoError> {
+    let mut out = [0u8; HPKE_EXPORT_LEN];
+    f(&mut out).map_err(|_| CryptoError::DecryptionFailed)?;
+    Ok(Secret::from_bytes(out))
+}
+
+fn open_in_context(
+    recipient: &X25519SecretKey,
+    sealed: &HpkeCiphertext,
+    info: &[u8],
+    aad: &[u8],
+) -> Result<(SecretBytes, hpke::aead::AeadCtxR<Aead, Kdf, Kem>), CryptoError> {
     let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(recipient.expose_secret())
         .map_err(|_| CryptoError::InvalidPublicKey("X25519"))?;
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&sealed.enc)
         .map_err(|_| CryptoError::DecryptionFailed)?;
     let mut ctx = hpke::setup_receiver::<Aead, Kdf, Kem>(&OpModeR::Base, &sk, &enc, info)
         .map_err(|_| CryptoError::DecryptionFailed)?;
-    ctx.open(&sealed.ciphertext, aad)
+    let pt = ctx
+        .open(&sealed.ciphertext, aad)
         .map(SecretBytes::new)
-        .map_err(|_| CryptoError::DecryptionFailed)
+        .map_err(|_| CryptoError::DecryptionFailed)?;
+    Ok((pt, ctx))
 }
 
 #[cfg(test)]
@@ -168,6 +233,31 @@ mod tests {
         );
         let opened = hpke_open(&sk_r, &sealed, &info, &aad).unwrap();
         assert_eq!(opened.expose_secret(), pt.as_slice());
+
+        // A.2.1.2, exported values (L = 32); both sides derive them.
+        for (context, value) in [
+            ("", "4bbd6243b8bb54cec311fac9df81841b6fd61f56538a775e7c80a9f40160606e"),
+            ("00", "8c1df14732580e5501b00f82b10a1647b40713191b7c1240ac80e2b68808ba69"),
+            (
+                "54657374436f6e74657874",
+                "5acb09211139c43b3090489a9da433e8a30ee7188ba8b0a9a1ccf0c229283e53",
+            ),
+        ] {
+            let context = h(context);
+            let (sealed2, sent) = hpke_seal_export_with_ikm(
+                &sk_r.public_key(),
+                &info,
+                &aad,
+                &pt,
+                &ikm_e,
+                &context,
+            )
+            .unwrap();
+            assert_eq!(sealed2, sealed);
+            assert_eq!(hex::encode(sent.expose_secret()), value);
+            let (_, received) = hpke_open_export(&sk_r, &sealed, &info, &aad, &context).unwrap();
+            assert_eq!(hex::encode(received.expose_secret()), value);
+        }
     }
 
     #[test]
