@@ -286,7 +286,8 @@ impl Session {
         };
         let (sealed, for_peer) = match (&self.peer_key, &randomness.ikm_first_contact) {
             (PeerKey::Prekeys(p), Some(ikm_inner)) => {
-                let (inner, for_peer) = seal_payload(&p.opk_public, INFO_ONE_TIME_PREKEY, ikm_inner)?;
+                let (inner, for_peer) =
+                    seal_payload(&p.opk_public, INFO_ONE_TIME_PREKEY, ikm_inner)?;
                 let inner_bytes = PrekeyInner {
                     enc: inner.enc.to_vec(),
                     ciphertext: inner.ciphertext,

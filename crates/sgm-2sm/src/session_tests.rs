@@ -92,7 +92,10 @@ fn forward_secrecy_snapshot_after_k_cannot_open_k_or_earlier() {
         let snapshot = Session::from_bytes(f.a.to_bytes().expose_secret()).unwrap();
         let keys = all_secret_keys(&snapshot);
         for (j, old) in history.iter().enumerate() {
-            assert!(!any_key_opens(&keys, old, &f), "snapshot after {k} opens {j}");
+            assert!(
+                !any_key_opens(&keys, old, &f),
+                "snapshot after {k} opens {j}"
+            );
         }
         if k % 2 == 1 {
             let r = f.a.send(&mut f.rng, b"r").unwrap();

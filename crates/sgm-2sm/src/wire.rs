@@ -148,7 +148,13 @@ impl Header {
             KeyRef::SenderGenerated => (KIND_SENDER_GENERATED, 0, 0, 0),
             KeyRef::ReceiverAnnounced { index } => (KIND_RECEIVER_ANNOUNCED, index, 0, 0),
         };
-        let id = |m: &MemberId| if with_ids { m.as_bytes().to_vec() } else { Vec::new() };
+        let id = |m: &MemberId| {
+            if with_ids {
+                m.as_bytes().to_vec()
+            } else {
+                Vec::new()
+            }
+        };
         WireHeader {
             sender: id(&self.sender),
             recipient: id(&self.recipient),

@@ -236,23 +236,23 @@ mod tests {
 
         // A.2.1.2, exported values (L = 32); both sides derive them.
         for (context, value) in [
-            ("", "4bbd6243b8bb54cec311fac9df81841b6fd61f56538a775e7c80a9f40160606e"),
-            ("00", "8c1df14732580e5501b00f82b10a1647b40713191b7c1240ac80e2b68808ba69"),
+            (
+                "",
+                "4bbd6243b8bb54cec311fac9df81841b6fd61f56538a775e7c80a9f40160606e",
+            ),
+            (
+                "00",
+                "8c1df14732580e5501b00f82b10a1647b40713191b7c1240ac80e2b68808ba69",
+            ),
             (
                 "54657374436f6e74657874",
                 "5acb09211139c43b3090489a9da433e8a30ee7188ba8b0a9a1ccf0c229283e53",
             ),
         ] {
             let context = h(context);
-            let (sealed2, sent) = hpke_seal_export_with_ikm(
-                &sk_r.public_key(),
-                &info,
-                &aad,
-                &pt,
-                &ikm_e,
-                &context,
-            )
-            .unwrap();
+            let (sealed2, sent) =
+                hpke_seal_export_with_ikm(&sk_r.public_key(), &info, &aad, &pt, &ikm_e, &context)
+                    .unwrap();
             assert_eq!(sealed2, sealed);
             assert_eq!(hex::encode(sent.expose_secret()), value);
             let (_, received) = hpke_open_export(&sk_r, &sealed, &info, &aad, &context).unwrap();

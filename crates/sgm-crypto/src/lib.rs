@@ -58,9 +58,9 @@ pub use aead::{AEAD_KEY_LEN, AEAD_NONCE_LEN, AEAD_TAG_LEN, AeadKey, aead_open, a
 pub use ed25519::{SIGNATURE_LEN, Signature, SigningKey, VerifyingKey, verify_batch};
 pub use error::CryptoError;
 pub use hpke::{
-    HPKE_ENC_LEN, HPKE_EXPORT_LEN, HPKE_IKM_LEN, HPKE_TAG_LEN, HpkeCiphertext,
-    hpke_derive_keypair, hpke_derive_keypair_with_public, hpke_generate_keypair, hpke_open,
-    hpke_open_export, hpke_seal, hpke_seal_export_with_ikm, hpke_seal_with_ikm,
+    HPKE_ENC_LEN, HPKE_EXPORT_LEN, HPKE_IKM_LEN, HPKE_TAG_LEN, HpkeCiphertext, hpke_derive_keypair,
+    hpke_derive_keypair_with_public, hpke_generate_keypair, hpke_open, hpke_open_export, hpke_seal,
+    hpke_seal_export_with_ikm, hpke_seal_with_ikm,
 };
 pub use identity::{MEMBER_ID_LABEL, MEMBER_ID_LEN, MemberId};
 pub use kdf::{hkdf_sha256, hkdf_sha256_vec, hmac_sha256, hmac_sha256_verify, sha256};

@@ -58,7 +58,7 @@ impl Dcgka {
         };
         // Lines 1–3: an ack of a membership op is itself a DGM op.
         if is_membership {
-            self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
+            self.apply_op(sender, control.seq, control.dgm_parents(), OpKind::Ack)?;
         }
         // Lines 4–5: take (and delete) the member secret.
         let Some(secret) = self.member_secrets.remove(&key).or(forwarded) else {
@@ -108,14 +108,17 @@ impl Dcgka {
             }
             None => None,
         };
-        let in_view = self.dgm_ref()?.view_at(&control.parents).contains(&self.me);
+        let in_view = self
+            .dgm_ref()?
+            .view_at(&control.dgm_parents())
+            .contains(&self.me);
         if in_view && state.is_none() && !self.ratchet.contains_key(&sender) {
             return Err(DcgkaError::UnknownReference(
                 "ratchet state of add-ack sender",
             ));
         }
         // Lines 1–2.
-        self.apply_op(sender, control.seq, control.parents.clone(), OpKind::Ack)?;
+        self.apply_op(sender, control.seq, control.dgm_parents(), OpKind::Ack)?;
         if let Some(state) = state {
             self.ratchet.insert(sender, state);
         }

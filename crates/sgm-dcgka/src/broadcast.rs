@@ -10,7 +10,8 @@
 //!   payload     = Bundle { 1: control repeated bytes (ControlMessage),
 //!                          2: application bytes (ApplicationMessage, optional) }
 //!   direct part = DirectBundle { 1: parts repeated { 1: index u32, 2: bytes (DirectMessage) } }
-//!                 (one per recipient; `index` is the control message it rides with)
+//!                 (one per recipient; `index` is the control message it rides with;
+//!                 each DirectMessage without its recipient, which the part names)
 //! ```
 //!
 //! Several control messages travel in one envelope (ack coalescing, §8.1):
@@ -86,7 +87,7 @@ pub fn seal(
                 .parts
                 .push(DirectPartPb {
                     index,
-                    body: d.to_bytes(),
+                    body: d.to_addressed_bytes(),
                 });
         }
     }
@@ -133,7 +134,7 @@ pub fn open(
             if slot.is_some() {
                 return Err(DcgkaError::Malformed("direct bundle index repeated"));
             }
-            *slot = Some(DirectMessage::from_bytes(&p.body)?);
+            *slot = Some(DirectMessage::from_addressed_bytes(&p.body, dcgka.me)?);
         }
     }
     dcgka.transact(|s| {

@@ -203,17 +203,38 @@ impl Dcgka {
             .my_seq
             .checked_add(1)
             .ok_or(DcgkaError::State("sequence number overflow"))?;
-        // DGM heads go with every DGM op (add, remove, acks of membership
+        // DGM parents go with every DGM op (add, remove, acks of membership
         // ops); a create has none, and an update or an ack of an update is
         // no DGM op and needs none (its recipients are the DGM's
-        // `member_view` of its sender).
+        // `member_view` of its sender). The parents are the DGM's
+        // *membership* heads: an op's membership past is all that views and
+        // checks depend on, and the plain heads would list every concurrent
+        // ack (n of them after each membership op, 34 bytes each).
         let parents = match &kind {
             ControlKind::Create { .. } | ControlKind::Update => Vec::new(),
             ControlKind::Ack {
                 acked_sender,
                 acked_seq,
             } if !self.is_membership_op(acked_sender, *acked_seq)? => Vec::new(),
-            _ => self.dgm_ref()?.heads(),
+            ControlKind::Ack {
+                acked_sender,
+                acked_seq,
+            }
+            | ControlKind::AddAck {
+                acked_sender,
+                acked_seq,
+            } => {
+                // The usual case, the acknowledged op as the only head, is
+                // left implied (`ControlMessage::dgm_parents`): 34 bytes
+                // less on each of the n acks of a membership op.
+                let heads = self.dgm_ref()?.membership_heads();
+                if heads == [op_id(acked_sender, *acked_seq)] {
+                    Vec::new()
+                } else {
+                    heads
+                }
+            }
+            _ => self.dgm_ref()?.membership_heads(),
         };
         Ok(ControlMessage {
             seq: self.my_seq,

@@ -270,8 +270,7 @@ impl<R: CryptoRng> Script<'_, R> {
 
     /// Labels the draws of one call: `seed` first for create/update/remove,
     /// then per 2SM send (direct messages in output order) `ikm_own_key`,
-    /// `ikm_peer_key`, `ikm_ephemeral` and, on first contact,
-    /// `ikm_first_contact`.
+    /// `ikm_ephemeral` and, on first contact, `ikm_first_contact`.
     fn label(
         &self,
         draws: Vec<Vec<u8>>,
@@ -284,7 +283,7 @@ impl<R: CryptoRng> Script<'_, R> {
         }
         for (to, first) in sends {
             let n = self.name_of(to);
-            for l in ["ikm_own_key", "ikm_peer_key", "ikm_ephemeral"] {
+            for l in ["ikm_own_key", "ikm_ephemeral"] {
                 labels.push(format!("2sm to {n}: {l}"));
             }
             if *first {

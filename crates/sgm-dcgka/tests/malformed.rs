@@ -178,12 +178,16 @@ fn ack_with_unknown_parent_changes_nothing() {
     let out = s.deliver(b, m);
     s.deliver(c, m);
     let mut ack = out.reply.unwrap().control;
-    assert!(!ack.parents.is_empty());
-    ack.parents[0] = sgm_dgm::OpId([0xab; 32]);
+    // B had seen nothing newer than the remove: its only parent is implied.
+    assert!(ack.parents.is_empty());
+    let remove_op = sgm_dcgka::op_id(&s.id(0), s.msgs[m].out.control.seq);
+    assert_eq!(ack.dgm_parents(), vec![remove_op]);
+    ack.parents = vec![sgm_dgm::OpId([0xab; 32])];
     let e = rejects(&mut s, 2, 1, &ack.to_bytes(), None);
     assert!(matches!(e, DcgkaError::Membership(_)), "{e}");
-    // Without parents it is refused too.
-    ack.parents.clear();
+    // An unknown parent next to the real one is refused too.
+    ack.parents = vec![remove_op, sgm_dgm::OpId([0xab; 32])];
+    ack.parents.sort();
     let e = rejects(&mut s, 2, 1, &ack.to_bytes(), None);
     assert!(matches!(e, DcgkaError::Membership(_)), "{e}");
     s.run(false);

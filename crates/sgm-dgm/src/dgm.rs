@@ -69,6 +69,9 @@ pub struct Dgm {
     pub(crate) memops: Vec<u32>,
     pub(crate) create: Option<u32>,
     heads: BTreeSet<OpId>,
+    /// The membership ops no other applied membership op has in its causal
+    /// past (see [`Dgm::membership_heads`]).
+    membership_heads: BTreeSet<OpId>,
     /// Membership ops (create/add) that add each id.
     pub(crate) adders_of: HashMap<MemberId, Vec<u32>>,
     /// `Add` ops authored by each id.
@@ -255,6 +258,16 @@ impl Dgm {
             .unwrap_or(0);
         let (memop, mpast) = if op.kind.is_membership_change() {
             let k = self.memops.len() as u32;
+            // Membership heads the new op has in its past stop being heads.
+            let (index, nodes) = (&self.index, &self.nodes);
+            self.membership_heads.retain(|h| {
+                let memop = index
+                    .get(h)
+                    .and_then(|i| nodes.get(*i as usize))
+                    .and_then(|n| n.memop);
+                !memop.is_some_and(|m| past.contains(m as usize))
+            });
+            self.membership_heads.insert(op.id);
             self.memops.push(node_idx);
             let mut b = (*past).clone();
             b.insert(k as usize);
@@ -451,6 +464,20 @@ impl Dgm {
     /// The current DAG heads, sorted: the parents of the next local op.
     pub fn heads(&self) -> Vec<OpId> {
         self.heads.iter().copied().collect()
+    }
+
+    /// The membership ops (create, add, remove) that no other applied
+    /// membership op has in its causal past, sorted.
+    ///
+    /// As the parents of a new op they give it the same membership past as
+    /// [`Dgm::heads`] do (every membership op applied here is one of them or
+    /// in the past of one), and membership, views and every check of
+    /// [`Dgm::apply`] depend on an op's membership past only. Their number
+    /// is bounded by the concurrent membership ops, not by the concurrent
+    /// acks: after everyone acks a remove, `heads` holds every member's ack
+    /// and this holds the remove alone.
+    pub fn membership_heads(&self) -> Vec<OpId> {
+        self.membership_heads.iter().copied().collect()
     }
 
     /// Whether `a` is a strict causal ancestor of `b` (`a` happened before

@@ -337,3 +337,32 @@ fn applied_reports_joined_and_left() {
     assert_eq!(r.left, set("BD"));
     assert!(r.joined.is_empty());
 }
+
+#[test]
+fn membership_heads_skip_acks_and_keep_the_membership_past() {
+    let mut h = H::new();
+    let c = h.create('A', "ABCD");
+    let acks: Vec<_> = "BCD".chars().map(|x| h.ack(x, &[c])).collect();
+    // Every ack is a head; the create is the only membership head.
+    assert_eq!(h.dgm.heads().len(), 3);
+    assert_eq!(h.dgm.membership_heads(), vec![c]);
+    // Two concurrent removes: both are membership heads, the create is not.
+    let r1 = h.remove('B', &[acks[0]], "C");
+    let r2 = h.remove('D', &[acks[2]], "B");
+    let mut both = vec![r1, r2];
+    both.sort();
+    assert_eq!(h.dgm.membership_heads(), both);
+    // An op over the membership heads sees what an op over all heads sees.
+    assert_eq!(
+        h.dgm.view_at(&h.dgm.membership_heads()),
+        h.dgm.view_at(&h.dgm.heads())
+    );
+    assert_eq!(h.dgm.view_at(&both), set("AD"));
+    // An ack that has both removes in its past leaves the membership heads
+    // as they are; a remove over them replaces both.
+    h.ack('A', &both);
+    assert_eq!(h.dgm.membership_heads(), both);
+    let r3 = h.remove('A', &both, "D");
+    assert_eq!(h.dgm.membership_heads(), vec![r3]);
+    h.check_orders("ABCD");
+}

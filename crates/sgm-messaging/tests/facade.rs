@@ -345,10 +345,41 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
     for cut in [0, 1, 17, 18, 19, packet.len() / 2, packet.len() - 1] {
         cases.push(packet[..cut].to_vec());
     }
+    // The sender's seq in the ACB envelope: packet header (18), envelope
+    // version (1), signature (64), sender field (2 + 16), seq tag (1).
+    const SEQ_AT: usize = 18 + 1 + 64 + 18 + 1;
+    assert_eq!(
+        packet[SEQ_AT], 2,
+        "layout moved: A's create was seq 1, this is 2"
+    );
     for i in (18..packet.len()).step_by(7) {
+        if i == SEQ_AT {
+            continue; // checked below
+        }
         let mut t = packet.clone();
         t[i] ^= 0x20;
         cases.push(t);
+    }
+    // A tampered seq claims a future message (34): its signing key is not
+    // certain until 3..33 arrive (one of them may rotate it), so ACB parks
+    // it unverified (bounded per sender) instead of rejecting it. Nothing
+    // is delivered, and it never verifies later.
+    {
+        let mut future = packet.clone();
+        future[SEQ_AT] ^= 0x20;
+        let mut probe = Group::from_bytes(&before).unwrap();
+        let out = probe
+            .receive(&future, now, &mut net.rng, &mut net.keys)
+            .unwrap();
+        assert!(out.events.is_empty() && out.packets.is_empty(), "{out:?}");
+        let out = probe
+            .receive(&packet, now, &mut net.rng, &mut net.keys)
+            .unwrap();
+        assert!(
+            out.events
+                .iter()
+                .any(|e| matches!(e, Event::Message { .. }))
+        );
     }
     let mut other_group = packet.clone();
     other_group[1] ^= 1;

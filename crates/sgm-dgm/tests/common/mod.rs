@@ -124,6 +124,7 @@ impl H {
                 );
             }
             assert_eq!(d.heads(), reference.heads());
+            assert_eq!(d.membership_heads(), reference.membership_heads());
         }
     }
 }
