@@ -9,15 +9,13 @@ use crate::MessageId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum Malformed {
-    /// Not a protobuf message of the expected shape.
-    #[error("not a valid protobuf envelope")]
-    Protobuf,
-    /// The encoding is not the canonical one (unknown fields, trailing bytes,
-    /// non-minimal or reordered fields).
+    /// The encoding is not the canonical one (trailing bytes, a non-minimal
+    /// integer, an unknown rotation marker).
     #[error("not the canonical encoding")]
     NotCanonical,
-    /// Shorter than the version byte and the 64-byte signature.
-    #[error("shorter than the version byte and signature")]
+    /// Ends before a field it announces (or before the version byte and
+    /// signature), or announces more elements than the bytes left can hold.
+    #[error("truncated: a field runs past the end")]
     Truncated,
     /// The sender id is not 16 bytes.
     #[error("sender id is not 16 bytes")]

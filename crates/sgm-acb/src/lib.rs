@@ -74,6 +74,7 @@
 //! ```
 
 mod acb;
+mod body_codec;
 mod buffer;
 mod checkpoint;
 mod config;

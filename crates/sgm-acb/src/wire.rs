@@ -2,12 +2,8 @@
 //! canonical decoding). The format is documented in `docs/acb.md`.
 //!
 //! ```text
-//! envelope   = version (1 byte, = 2) || signature (64 bytes) || Body
-//! Body       { 2: bytes sender (16), 3: uint64 seq (>= 1),
-//!              4: repeated bytes parents (32 each, strictly ascending),
-//!              5: bytes payload, 6: repeated DirectPart direct (strictly
-//!              ascending by recipient), 7: bytes new_signing_key (0 or 32) }
-//! DirectPart { 1: bytes recipient (16), 2: bytes body }
+//! envelope   = version (1 byte, = 2) || signature (64 bytes) || body
+//! body       = see `body_codec` (fixed fields, LEB128 lengths)
 //!
 //! signature  = Ed25519(sender's key for seq, "sgm acb envelope v2" || Body)
 //! MessageId  = SHA-256("sgm acb message id v1" || envelope bytes)
@@ -15,9 +11,9 @@
 
 use core::fmt;
 
-use prost::Message as _;
-use sgm_crypto::{MemberId, Signature, SigningKey, VerifyingKey};
+use sgm_crypto::{MEMBER_ID_LEN, MemberId, Signature, SigningKey, VerifyingKey};
 
+use crate::body_codec::{Reader, put_len_prefixed, put_varint};
 use crate::{AcbError, Malformed};
 
 /// Version of the envelope format: the first byte of every envelope.
@@ -113,53 +109,97 @@ pub(crate) struct DecodeLimits {
     pub(crate) max_direct_parts: usize,
 }
 
-// Tag 1 held the version in wire version 1; it is not reused.
-#[derive(Clone, PartialEq, prost::Message)]
-struct BodyWire {
-    #[prost(bytes = "vec", tag = "2")]
-    sender: Vec<u8>,
-    #[prost(uint64, tag = "3")]
-    seq: u64,
-    #[prost(bytes = "vec", repeated, tag = "4")]
-    parents: Vec<Vec<u8>>,
-    #[prost(bytes = "vec", tag = "5")]
-    payload: Vec<u8>,
-    #[prost(message, repeated, tag = "6")]
-    direct: Vec<DirectWire>,
-    #[prost(bytes = "vec", tag = "7")]
-    new_signing_key: Vec<u8>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct DirectWire {
-    #[prost(bytes = "vec", tag = "1")]
-    recipient: Vec<u8>,
-    #[prost(bytes = "vec", tag = "2")]
-    body: Vec<u8>,
-}
-
 impl Envelope {
     /// The canonical body bytes (what the signature covers, after the label).
     pub fn encode_body(&self) -> Vec<u8> {
-        BodyWire {
-            sender: self.sender.as_bytes().to_vec(),
-            seq: self.seq,
-            parents: self.parents.iter().map(|p| p.as_bytes().to_vec()).collect(),
-            payload: self.payload.clone(),
-            direct: self
-                .direct
-                .iter()
-                .map(|d| DirectWire {
-                    recipient: d.recipient.as_bytes().to_vec(),
-                    body: d.body.clone(),
-                })
-                .collect(),
-            new_signing_key: self
-                .new_signing_key
-                .map(|k| k.as_bytes().to_vec())
-                .unwrap_or_default(),
+        let direct_len: usize = self.direct.iter().map(|d| 20 + d.body.len()).sum();
+        let mut out = Vec::with_capacity(
+            MEMBER_ID_LEN + 24 + 32 * self.parents.len() + self.payload.len() + direct_len + 33,
+        );
+        out.extend_from_slice(self.sender.as_bytes());
+        put_varint(&mut out, self.seq);
+        put_varint(&mut out, self.parents.len() as u64);
+        for p in &self.parents {
+            out.extend_from_slice(p.as_bytes());
         }
-        .encode_to_vec()
+        put_len_prefixed(&mut out, &self.payload);
+        put_varint(&mut out, self.direct.len() as u64);
+        for d in &self.direct {
+            out.extend_from_slice(d.recipient.as_bytes());
+            put_len_prefixed(&mut out, &d.body);
+        }
+        match &self.new_signing_key {
+            None => out.push(0),
+            Some(k) => {
+                out.push(1);
+                out.extend_from_slice(k.as_bytes());
+            }
+        }
+        out
+    }
+
+    /// Parses a body; checks every bound and ordering. Canonical by
+    /// construction (see `body_codec`).
+    fn decode_body(bytes: &[u8], limits: DecodeLimits) -> Result<Self, Malformed> {
+        let mut r = Reader::new(bytes);
+        let sender = MemberId::from_bytes(r.array::<MEMBER_ID_LEN>()?);
+        let seq = r.varint()?;
+        if seq == 0 {
+            return Err(Malformed::ZeroSeq);
+        }
+        let count = r.count(MESSAGE_ID_LEN)?;
+        if count > limits.max_parents {
+            return Err(Malformed::TooManyParents {
+                count,
+                max: limits.max_parents,
+            });
+        }
+        let mut parents: Vec<MessageId> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let id = MessageId::from_bytes(r.array::<MESSAGE_ID_LEN>()?);
+            if parents.last().is_some_and(|last| *last >= id) {
+                return Err(Malformed::ParentsNotAscending);
+            }
+            parents.push(id);
+        }
+        let payload = r.len_prefixed()?.to_vec();
+        // A part is at least its recipient and a one-byte length.
+        let count = r.count(MEMBER_ID_LEN + 1)?;
+        if count > limits.max_direct_parts {
+            return Err(Malformed::TooManyDirectParts {
+                count,
+                max: limits.max_direct_parts,
+            });
+        }
+        let mut direct: Vec<DirectPart> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let recipient = MemberId::from_bytes(r.array::<MEMBER_ID_LEN>()?);
+            if direct
+                .last()
+                .is_some_and(|last| last.recipient >= recipient)
+            {
+                return Err(Malformed::RecipientsNotAscending);
+            }
+            let body = r.len_prefixed()?.to_vec();
+            direct.push(DirectPart { recipient, body });
+        }
+        let new_signing_key = match r.byte()? {
+            0 => None,
+            1 => Some(
+                VerifyingKey::from_slice(&r.array::<32>()?)
+                    .map_err(|_| Malformed::NewSigningKey)?,
+            ),
+            _ => return Err(Malformed::NotCanonical),
+        };
+        r.finish()?;
+        Ok(Self {
+            sender,
+            seq,
+            parents,
+            payload,
+            direct,
+            new_signing_key,
+        })
     }
 
     /// The part addressed to `me`, if any.
@@ -236,69 +276,7 @@ impl SignedEnvelope {
             .split_first_chunk::<{ sgm_crypto::SIGNATURE_LEN }>()
             .ok_or(AcbError::Malformed(Malformed::Truncated))?;
         let signature = Signature::from_bytes(*signature);
-        let wire =
-            BodyWire::decode(body_bytes).map_err(|_| AcbError::Malformed(Malformed::Protobuf))?;
-        let sender = MemberId::from_slice(&wire.sender)
-            .map_err(|_| AcbError::Malformed(Malformed::SenderLength))?;
-        if wire.seq == 0 {
-            return Err(AcbError::Malformed(Malformed::ZeroSeq));
-        }
-        if wire.parents.len() > limits.max_parents {
-            return Err(AcbError::Malformed(Malformed::TooManyParents {
-                count: wire.parents.len(),
-                max: limits.max_parents,
-            }));
-        }
-        let mut parents = Vec::with_capacity(wire.parents.len());
-        for p in &wire.parents {
-            let id =
-                MessageId::from_slice(p).ok_or(AcbError::Malformed(Malformed::ParentLength))?;
-            if parents.last().is_some_and(|last: &MessageId| *last >= id) {
-                return Err(AcbError::Malformed(Malformed::ParentsNotAscending));
-            }
-            parents.push(id);
-        }
-        if wire.direct.len() > limits.max_direct_parts {
-            return Err(AcbError::Malformed(Malformed::TooManyDirectParts {
-                count: wire.direct.len(),
-                max: limits.max_direct_parts,
-            }));
-        }
-        let mut direct: Vec<DirectPart> = Vec::with_capacity(wire.direct.len());
-        for d in wire.direct {
-            let recipient = MemberId::from_slice(&d.recipient)
-                .map_err(|_| AcbError::Malformed(Malformed::RecipientLength))?;
-            if direct
-                .last()
-                .is_some_and(|last| last.recipient >= recipient)
-            {
-                return Err(AcbError::Malformed(Malformed::RecipientsNotAscending));
-            }
-            direct.push(DirectPart {
-                recipient,
-                body: d.body,
-            });
-        }
-        let new_signing_key = match wire.new_signing_key.len() {
-            0 => None,
-            _ => Some(
-                VerifyingKey::from_slice(&wire.new_signing_key)
-                    .map_err(|_| AcbError::Malformed(Malformed::NewSigningKey))?,
-            ),
-        };
-        let envelope = Envelope {
-            sender,
-            seq: wire.seq,
-            parents,
-            payload: wire.payload,
-            direct,
-            new_signing_key,
-        };
-        // Re-encoding must give the same body: this rejects unknown fields,
-        // trailing bytes and non-minimal or reordered fields.
-        if envelope.encode_body() != body_bytes {
-            return Err(AcbError::Malformed(Malformed::NotCanonical));
-        }
+        let envelope = Envelope::decode_body(body_bytes, limits).map_err(AcbError::Malformed)?;
         Ok(Self {
             envelope,
             signature,
@@ -309,13 +287,9 @@ impl SignedEnvelope {
 
     /// Checks the signature under `key`.
     pub fn verify(&self, key: &VerifyingKey) -> bool {
-        // The body is re-encoded rather than kept: decoding checked that the
-        // encoding is canonical, so this gives the signed bytes back.
-        key.verify(
-            &signed_message(&self.envelope.encode_body()),
-            &self.signature,
-        )
-        .is_ok()
+        // Decoding is canonical, so the body as received is the body signed.
+        let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
+        key.verify(&signed_message(body), &self.signature).is_ok()
     }
 
     /// The signed fields.

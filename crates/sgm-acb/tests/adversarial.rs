@@ -12,25 +12,6 @@ use sgm_acb::{
     SignedEnvelope, WIRE_VERSION,
 };
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn field_bytes(tag: u64, data: &[u8], out: &mut Vec<u8>) {
-    varint(tag << 3 | 2, out);
-    varint(data.len() as u64, out);
-    out.extend_from_slice(data);
-}
-
-fn field_varint(tag: u64, v: u64, out: &mut Vec<u8>) {
-    varint(tag << 3, out);
-    varint(v, out);
-}
-
 /// An envelope around raw body bytes: version byte, signature, body.
 fn outer(body: &[u8], sig: &[u8]) -> Vec<u8> {
     let mut out = vec![WIRE_VERSION];
@@ -118,10 +99,9 @@ fn tampered_envelopes_are_rejected() {
             seq: 1,
         },
     );
-    // Signature bit flipped.
+    // Signature bit flipped (the signature follows the version byte).
     let mut bytes = m.bytes.clone();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 1;
+    bytes[1 + 63] ^= 1;
     rejects(
         b,
         &bytes,
@@ -504,27 +484,37 @@ fn malformed_inputs_have_exact_errors() {
     let sig = good.signature().to_bytes();
     let b = &mut g[1];
 
-    // Trailing bytes / unknown field.
+    // Trailing bytes.
     let mut t = m.bytes.clone();
-    field_varint(9, 1, &mut t);
+    t.push(0);
     rejects(b, &t, AcbError::Malformed(Malformed::NotCanonical));
-    // Unknown field inside the body.
-    let mut body2 = body.clone();
-    field_varint(15, 1, &mut body2);
+    // The seq (right after the 16-byte sender) as a two-byte LEB128 of 1.
+    let mut long_seq = body[..16].to_vec();
+    long_seq.extend_from_slice(&[0x81, 0x00]);
+    long_seq.extend_from_slice(&body[17..]);
+    assert_eq!(body[16], 1);
     rejects(
         b,
-        &outer(&body2, &sig),
+        &outer(&long_seq, &sig),
         AcbError::Malformed(Malformed::NotCanonical),
     );
-    // Body fields out of order (seq before sender).
-    let mut swapped = Vec::new();
-    field_varint(3, good.envelope().seq, &mut swapped);
-    field_bytes(2, good.envelope().sender.as_bytes(), &mut swapped);
-    field_bytes(5, b"x", &mut swapped);
+    // An unknown rotation marker (the last byte is 0: no rotation).
+    let mut marker = body.clone();
+    assert_eq!(marker.pop(), Some(0));
+    marker.push(2);
     rejects(
         b,
-        &outer(&swapped, &sig),
+        &outer(&marker, &sig),
         AcbError::Malformed(Malformed::NotCanonical),
+    );
+    // A parent count larger than the bytes left.
+    let mut many = body[..17].to_vec();
+    many.extend_from_slice(&[0xff, 0x7f]);
+    many.extend_from_slice(&body[18..]);
+    rejects(
+        b,
+        &outer(&many, &sig),
+        AcbError::Malformed(Malformed::Truncated),
     );
     // Unknown version: the first byte.
     let mut v9 = m.bytes.clone();
@@ -538,7 +528,7 @@ fn malformed_inputs_have_exact_errors() {
     rejects(
         b,
         &outer(&[0xff; 7], &sig),
-        AcbError::Malformed(Malformed::Protobuf),
+        AcbError::Malformed(Malformed::Truncated),
     );
     // Seq 0.
     let e0 = env(0, 0, vec![], b"");

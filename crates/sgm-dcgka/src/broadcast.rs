@@ -7,12 +7,14 @@
 //!
 //! ```text
 //! ACB envelope
-//!   payload     = Bundle { 1: control repeated bytes (ControlMessage),
-//!                          2: application bytes (ApplicationMessage, optional) }
-//!   direct part = DirectBundle { 1: parts repeated { 1: index u32, 2: bytes (DirectMessage) } }
-//!                 (one per recipient; `index` is the control message it rides with;
-//!                 each DirectMessage without its recipient, which the part names)
+//!   payload     = version (1) ‖ count ‖ count × (len ‖ ControlMessage)
+//!                 ‖ ApplicationMessage (to the end; absent if none)
+//!   direct part = version (1) ‖ count ‖ count × (index ‖ len ‖ DirectMessage)
+//!                 (one part per recipient; `index`, strictly ascending, is the
+//!                 control message it rides with; each DirectMessage in its
+//!                 addressed form, without the recipient the part names)
 //! ```
+//! Integers are minimal LEB128; nothing may follow the last field.
 //!
 //! Several control messages travel in one envelope (ack coalescing, §8.1):
 //! held-back acks and the new operation share one signature. Acks need not
@@ -23,7 +25,6 @@
 //! what the layering gains from §8.1 is that coalesced acks add no envelope,
 //! no signature and no causal metadata of their own.
 
-use prost::Message;
 use sgm_acb::{Acb, Delivered, DirectPart};
 use sgm_crypto::{CryptoRng, SigningKey};
 
@@ -34,26 +35,82 @@ use crate::state::Dcgka;
 use crate::two_party::PrekeyDirectory;
 use crate::wire;
 
-#[derive(Clone, PartialEq, Message)]
-struct BundlePb {
-    #[prost(bytes = "vec", repeated, tag = "1")]
-    control: Vec<Vec<u8>>,
-    #[prost(bytes = "vec", tag = "2")]
-    application: Vec<u8>,
+/// What one envelope's payload carries.
+struct Bundle<'a> {
+    control: Vec<&'a [u8]>,
+    application: &'a [u8],
 }
 
-#[derive(Clone, PartialEq, Message)]
-struct DirectBundlePb {
-    #[prost(message, repeated, tag = "1")]
-    parts: Vec<DirectPartPb>,
+impl<'a> Bundle<'a> {
+    fn encode(control: &[Vec<u8>], application: &[u8]) -> Vec<u8> {
+        let len: usize = control.iter().map(|c| c.len() + 3).sum();
+        let mut out = Vec::with_capacity(4 + len + application.len());
+        out.push(wire::WIRE_VERSION);
+        wire::put_varint(&mut out, control.len() as u64);
+        for c in control {
+            wire::put_len_prefixed(&mut out, c);
+        }
+        out.extend_from_slice(application);
+        out
+    }
+
+    fn decode(bytes: &'a [u8]) -> Result<Self> {
+        const W: &str = "bundle";
+        let mut rest = wire::versioned_body(bytes, W)?;
+        let n = wire::take_count(&mut rest, W)?;
+        let mut control = Vec::with_capacity(n);
+        for _ in 0..n {
+            control.push(wire::take_len_prefixed(&mut rest, W)?);
+        }
+        Ok(Self {
+            control,
+            application: rest,
+        })
+    }
 }
 
-#[derive(Clone, PartialEq, Message)]
-struct DirectPartPb {
-    #[prost(uint32, tag = "1")]
-    index: u32,
-    #[prost(bytes = "vec", tag = "2")]
-    body: Vec<u8>,
+/// Encodes one recipient's direct messages: `(control index, message)`,
+/// ascending by index.
+fn encode_direct_bundle(parts: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|(_, b)| b.len() + 6).sum();
+    let mut out = Vec::with_capacity(4 + len);
+    out.push(wire::WIRE_VERSION);
+    wire::put_varint(&mut out, parts.len() as u64);
+    for (index, body) in parts {
+        wire::put_varint(&mut out, u64::from(*index));
+        wire::put_len_prefixed(&mut out, body);
+    }
+    out
+}
+
+/// Decodes one recipient's direct messages into `slots` (one per control
+/// message of the bundle).
+fn decode_direct_bundle(
+    bytes: &[u8],
+    me: sgm_crypto::MemberId,
+    slots: &mut [Option<DirectMessage>],
+) -> Result<()> {
+    const W: &str = "direct bundle";
+    let mut rest = wire::versioned_body(bytes, W)?;
+    let n = wire::take_count(&mut rest, W)?;
+    let mut previous: Option<u64> = None;
+    for _ in 0..n {
+        let index = wire::take_varint(&mut rest, W)?;
+        if previous.is_some_and(|p| p >= index) {
+            return Err(DcgkaError::Malformed("direct bundle index not ascending"));
+        }
+        previous = Some(index);
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|i| slots.get_mut(i))
+            .ok_or(DcgkaError::Malformed("direct bundle index"))?;
+        let body = wire::take_len_prefixed(&mut rest, W)?;
+        *slot = Some(DirectMessage::from_addressed_bytes(body, me)?);
+    }
+    if !rest.is_empty() {
+        return Err(DcgkaError::Malformed(W));
+    }
+    Ok(())
 }
 
 /// Signs `outgoing` control messages (and an optional application message)
@@ -73,29 +130,23 @@ pub fn seal(
         )
     });
     let new_key = rotate.then(|| SigningKey::generate(rng));
-    let payload = wire::encode(&BundlePb {
-        control: outgoing.iter().map(|o| o.control.to_bytes()).collect(),
-        application: application.map(<[u8]>::to_vec).unwrap_or_default(),
-    });
-    let mut parts: std::collections::BTreeMap<_, DirectBundlePb> = Default::default();
+    let control: Vec<Vec<u8>> = outgoing.iter().map(|o| o.control.to_bytes()).collect();
+    let payload = Bundle::encode(&control, application.unwrap_or_default());
+    let mut parts: std::collections::BTreeMap<_, Vec<(u32, Vec<u8>)>> = Default::default();
     for (i, o) in outgoing.iter().enumerate() {
         let index = u32::try_from(i).map_err(|_| DcgkaError::Malformed("bundle too large"))?;
         for d in &o.direct {
             parts
                 .entry(d.recipient)
                 .or_default()
-                .parts
-                .push(DirectPartPb {
-                    index,
-                    body: d.to_addressed_bytes(),
-                });
+                .push((index, d.to_addressed_bytes()));
         }
     }
     let direct = parts
         .into_iter()
         .map(|(recipient, b)| DirectPart {
             recipient,
-            body: wire::encode(&b),
+            body: encode_direct_bundle(&b),
         })
         .collect();
     if let Some(k) = &new_key {
@@ -123,19 +174,10 @@ pub fn open(
     rng: &mut impl CryptoRng,
     directory: &mut dyn PrekeyDirectory,
 ) -> Result<Opened> {
-    let bundle: BundlePb = wire::decode(&delivered.payload, "bundle")?;
+    let bundle = Bundle::decode(&delivered.payload)?;
     let mut mine: Vec<Option<DirectMessage>> = vec![None; bundle.control.len()];
     if let Some(part) = &delivered.my_part {
-        let b: DirectBundlePb = wire::decode(part, "direct bundle")?;
-        for p in b.parts {
-            let slot = mine
-                .get_mut(p.index as usize)
-                .ok_or(DcgkaError::Malformed("direct bundle index"))?;
-            if slot.is_some() {
-                return Err(DcgkaError::Malformed("direct bundle index repeated"));
-            }
-            *slot = Some(DirectMessage::from_addressed_bytes(&p.body, dcgka.me)?);
-        }
+        decode_direct_bundle(part, dcgka.me, &mut mine)?;
     }
     dcgka.transact(|s| {
         let mut processed = Vec::with_capacity(bundle.control.len());
@@ -145,7 +187,7 @@ pub fn open(
         }
         Ok(Opened {
             processed,
-            application: (!bundle.application.is_empty()).then(|| bundle.application.clone()),
+            application: (!bundle.application.is_empty()).then(|| bundle.application.to_vec()),
         })
     })
 }

@@ -199,16 +199,6 @@ struct SeqPb {
     seq: u64,
 }
 
-#[derive(Clone, PartialEq, Message)]
-struct AppPb {
-    #[prost(uint64, tag = "1")]
-    epoch: u64,
-    #[prost(uint64, tag = "2")]
-    index: u64,
-    #[prost(bytes = "vec", tag = "3")]
-    ciphertext: Vec<u8>,
-}
-
 const K_CREATE: u32 = 1;
 const K_ACK: u32 = 2;
 const K_UPDATE: u32 = 3;
@@ -423,22 +413,32 @@ impl DirectMessage {
 const DIRECT: &str = "direct message";
 
 impl ApplicationMessage {
-    /// Encodes the message.
+    /// Encodes the message: the version byte, `epoch` and `index` as
+    /// minimal LEB128, then the ciphertext to the end. No protobuf framing:
+    /// this is the per-message overhead every application message pays.
     pub fn to_bytes(&self) -> Vec<u8> {
-        wire::encode(&AppPb {
-            epoch: self.epoch,
-            index: self.index,
-            ciphertext: self.ciphertext.clone(),
-        })
+        let mut out = Vec::with_capacity(1 + 20 + self.ciphertext.len());
+        out.push(wire::WIRE_VERSION);
+        wire::put_varint(&mut out, self.epoch);
+        wire::put_varint(&mut out, self.index);
+        out.extend_from_slice(&self.ciphertext);
+        out
     }
 
-    /// Decodes a message; never panics.
+    /// Decodes a message; never panics. Strict: minimal integers, and a
+    /// ciphertext at least as long as its tag.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let pb: AppPb = wire::decode(bytes, "application message")?;
+        const W: &str = "application message";
+        let mut rest = wire::versioned_body(bytes, W)?;
+        let epoch = wire::take_varint(&mut rest, W)?;
+        let index = wire::take_varint(&mut rest, W)?;
+        if rest.len() < sgm_crypto::AEAD_TAG_LEN {
+            return Err(DcgkaError::Malformed(W));
+        }
         Ok(Self {
-            epoch: pb.epoch,
-            index: pb.index,
-            ciphertext: pb.ciphertext,
+            epoch,
+            index,
+            ciphertext: rest.to_vec(),
         })
     }
 }
@@ -536,12 +536,28 @@ mod tests {
     }
 
     #[test]
-    fn app_round_trip() {
+    fn app_round_trip_and_strictness() {
         let m = ApplicationMessage {
-            epoch: 3,
+            epoch: 300,
             index: 1,
             ciphertext: vec![1; 48],
         };
-        assert_eq!(ApplicationMessage::from_bytes(&m.to_bytes()).unwrap(), m);
+        let bytes = m.to_bytes();
+        // Version, two-byte epoch, one-byte index, ciphertext.
+        assert_eq!(bytes.len(), 1 + 2 + 1 + 48);
+        assert_eq!(ApplicationMessage::from_bytes(&bytes).unwrap(), m);
+        // Shorter than a tag, after the header.
+        assert!(ApplicationMessage::from_bytes(&bytes[..4 + 15]).is_err());
+        // Index 1 written as a two-byte LEB128.
+        let mut long = bytes[..3].to_vec();
+        long.extend_from_slice(&[0x81, 0x00]);
+        long.extend_from_slice(&bytes[4..]);
+        assert!(ApplicationMessage::from_bytes(&long).is_err());
+        let mut v2 = bytes.clone();
+        v2[0] = 2;
+        assert_eq!(
+            ApplicationMessage::from_bytes(&v2).unwrap_err(),
+            DcgkaError::UnsupportedVersion(2)
+        );
     }
 }

@@ -51,7 +51,10 @@ fn a_changed_value_is_caught() {
     assert!(replay(&v).is_err());
     let mut v: DcgkaVectors = serde_json::from_str(DCGKA).unwrap();
     let last = v.applications.len() - 1;
-    v.applications[last].message.replace_range(4..6, "00");
+    // Byte 5 is inside the ciphertext (version, epoch, index come first).
+    let m = &mut v.applications[last].message;
+    let flipped = format!("{:02x}", u8::from_str_radix(&m[10..12], 16).unwrap() ^ 1);
+    m.replace_range(10..12, &flipped);
     let e = replay(&v).unwrap_err();
     assert!(e.contains("applications"), "{e}");
     let mut r: RatchetVectors = serde_json::from_str(RATCHET).unwrap();

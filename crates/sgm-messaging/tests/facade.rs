@@ -346,8 +346,8 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
         cases.push(packet[..cut].to_vec());
     }
     // The sender's seq in the ACB envelope: packet header (18), envelope
-    // version (1), signature (64), sender field (2 + 16), seq tag (1).
-    const SEQ_AT: usize = 18 + 1 + 64 + 18 + 1;
+    // version (1), signature (64), sender (16).
+    const SEQ_AT: usize = 18 + 1 + 64 + 16;
     assert_eq!(
         packet[SEQ_AT], 2,
         "layout moved: A's create was seq 1, this is 2"
