@@ -48,7 +48,10 @@
 //!    epoch, so a receiver can tell "wait for X's control message"
 //!    ([`DcgkaError::EpochNotYetKnown`]) from "never given to me".
 //! 2. **Membership views.** Create, add, remove and acks of them are DGM
-//!    ops and carry their sender's DGM heads as parents; the recipients of
+//!    ops and carry their sender's DGM *membership* heads as parents (the
+//!    membership ops not in another's past: the same membership past as all
+//!    heads, without naming every concurrent ack; an ack whose only parent
+//!    is the op it acknowledges leaves it implied); the recipients of
 //!    a create or remove are the DGM over that op. Updates and acks of
 //!    updates carry no parents: an update's recipients are sgm-dgm's
 //!    `member_view(sender)` (the causal past of the sender's latest DGM op),
