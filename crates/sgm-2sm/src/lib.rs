@@ -100,7 +100,7 @@ pub use prekeys::{
     MAX_RETIRED_SIGNED_PREKEYS, OneTimePrekey, PrekeyBundle, PrekeyStore, PublishedPrekeys,
     SIGNED_PREKEY_GRACE_PERIOD_SECS, SignedPrekey, VerifiedBundle,
 };
-pub use session::{MAX_PENDING_OWN_KEYS, Session};
+pub use session::{InitiatorAuth, MAX_PENDING_OWN_KEYS, Session};
 pub use wire::VERSION;
 
 #[cfg(test)]

@@ -76,15 +76,31 @@ pub(crate) fn first_contact_transcript(
     t
 }
 
-/// The peer's prekeys and our identity signature, kept by an initiated
-/// session until its first send.
+/// How the initiator of a session is authenticated to the responder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitiatorAuth {
+    /// The first-contact message carries the initiator's identity key and
+    /// its signature over the first-contact transcript. For transports that
+    /// do not authenticate senders.
+    Signed,
+    /// The transport authenticates the sender (as sgm-acb's signed
+    /// envelopes do for DCGKA): the first-contact message carries the
+    /// initiator's identity key but no signature (66 bytes less), and the
+    /// responder checks that the key hashes to the sender the transport
+    /// names. Never over an unauthenticated transport: anyone can seal a
+    /// message to published prekeys.
+    Transport,
+}
+
+/// The peer's prekeys and (with [`InitiatorAuth::Signed`]) our identity
+/// signature, kept by an initiated session until its first send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PendingFirstContact {
     pub(crate) spk_id: u64,
     pub(crate) spk_public: X25519PublicKey,
     pub(crate) opk_id: u64,
     pub(crate) opk_public: X25519PublicKey,
-    pub(crate) signature: Signature,
+    pub(crate) signature: Option<Signature>,
 }
 
 /// The key our next message is sealed to.
@@ -123,6 +139,9 @@ pub struct Session {
     pub(crate) send_seq: u64,
     /// Sequence number we expect on the peer's next message.
     pub(crate) recv_seq: u64,
+    /// How first-contact messages of this session are authenticated (ours,
+    /// and the peer's if both sides initiate at once).
+    pub(crate) initiator_auth: InitiatorAuth,
 }
 
 impl fmt::Debug for Session {
@@ -159,6 +178,16 @@ impl Session {
     /// Deterministic: it signs the first-contact transcript; the first
     /// [`Self::send`] then seals to the bundle's prekeys.
     pub fn initiate(me: &SigningKey, bundle: &VerifiedBundle) -> Result<Self> {
+        Self::initiate_with(me, bundle, InitiatorAuth::Signed)
+    }
+
+    /// [`Self::initiate`] with the initiator authenticated as `auth` says;
+    /// the responder must accept with the same.
+    pub fn initiate_with(
+        me: &SigningKey,
+        bundle: &VerifiedBundle,
+        auth: InitiatorAuth,
+    ) -> Result<Self> {
         let b = bundle.bundle();
         let my_identity = me.verifying_key();
         if b.identity == my_identity {
@@ -166,14 +195,16 @@ impl Session {
         }
         let spk = &b.signed_prekey;
         let opk = &b.one_time_prekey;
-        let signature = me.sign(&first_contact_transcript(
-            &my_identity,
-            &b.identity,
-            spk.id,
-            &spk.public,
-            opk.id,
-            &opk.public,
-        ));
+        let signature = (auth == InitiatorAuth::Signed).then(|| {
+            me.sign(&first_contact_transcript(
+                &my_identity,
+                &b.identity,
+                spk.id,
+                &spk.public,
+                opk.id,
+                &opk.public,
+            ))
+        });
         Ok(Self {
             me: my_identity,
             peer: b.identity,
@@ -190,6 +221,7 @@ impl Session {
             }),
             send_seq: 0,
             recv_seq: 0,
+            initiator_auth: auth,
         })
     }
 
@@ -202,6 +234,18 @@ impl Session {
         claimed_sender: &MemberId,
         message: &[u8],
     ) -> Result<(Self, SecretBytes)> {
+        Self::accept_with(store, claimed_sender, message, InitiatorAuth::Signed)
+    }
+
+    /// [`Self::accept`] of a first contact authenticated as `auth` says
+    /// (the initiator's choice): with [`InitiatorAuth::Transport`] the
+    /// caller vouches that the transport authenticated `claimed_sender`.
+    pub fn accept_with(
+        store: &mut PrekeyStore,
+        claimed_sender: &MemberId,
+        message: &[u8],
+        auth: InitiatorAuth,
+    ) -> Result<(Self, SecretBytes)> {
         let me = store.member_id();
         let msg = UnverifiedMessage::decode(message, *claimed_sender, me)?;
         let h = &msg.header;
@@ -212,7 +256,7 @@ impl Session {
             return Err(TwoSmError::SelfSession);
         }
         check_seq(h.seq, 0)?;
-        let checked = check_payload(open_first_contact(store, &msg)?)?;
+        let checked = check_payload(open_first_contact(store, &msg, auth)?)?;
         let initiator = checked
             .initiator
             .ok_or(malformed("payload.first_contact"))?;
@@ -227,6 +271,7 @@ impl Session {
             peer_key: PeerKey::SenderGenerated(checked.announced),
             send_seq: 0,
             recv_seq: 0,
+            initiator_auth: auth,
         };
         let plaintext = session.apply(store, msg.header.key, checked);
         Ok((session, plaintext))
@@ -250,7 +295,10 @@ impl Session {
                 },
                 Some(FirstContactProof {
                     initiator_identity: self.me.as_bytes().to_vec(),
-                    signature: p.signature.to_bytes().to_vec(),
+                    signature: p
+                        .signature
+                        .map(|s| s.to_bytes().to_vec())
+                        .unwrap_or_default(),
                 }),
             ),
             PeerKey::SenderGenerated(_) => (KeyRef::SenderGenerated, None),
@@ -353,7 +401,7 @@ impl Session {
                         actual: store.member_id(),
                     });
                 }
-                let opened = open_first_contact(store, &msg)?;
+                let opened = open_first_contact(store, &msg, self.initiator_auth)?;
                 if opened.initiator != Some(self.peer) {
                     return Err(malformed("payload.first_contact"));
                 }
@@ -505,8 +553,14 @@ fn open_regular(sk: &X25519SecretKey, msg: &UnverifiedMessage) -> Result<Opened>
 }
 
 /// Opens both layers of a first-contact message and checks the initiator's
-/// identity signature. Reads the store; changes nothing.
-fn open_first_contact(store: &PrekeyStore, msg: &UnverifiedMessage) -> Result<Opened> {
+/// identity: that it hashes to the sender, and (with
+/// [`InitiatorAuth::Signed`]) its signature. Reads the store; changes
+/// nothing.
+fn open_first_contact(
+    store: &PrekeyStore,
+    msg: &UnverifiedMessage,
+    auth: InitiatorAuth,
+) -> Result<Opened> {
     let KeyRef::Prekeys { spk_id, opk_id } = msg.header.key else {
         return Err(TwoSmError::NotFirstContact);
     };
@@ -547,19 +601,32 @@ fn open_first_contact(store: &PrekeyStore, msg: &UnverifiedMessage) -> Result<Op
             actual,
         });
     }
-    let signature = Signature::from_slice(&proof.signature)
-        .map_err(|_| malformed("payload.first_contact.signature"))?;
-    let transcript = first_contact_transcript(
-        &initiator,
-        store.identity(),
-        spk_id,
-        &spk.public,
-        opk_id,
-        &opk_secret.public_key(),
-    );
-    initiator
-        .verify(&transcript, &signature)
-        .map_err(|_| TwoSmError::BadFirstContactSignature)?;
+    match auth {
+        InitiatorAuth::Signed => {
+            let signature = Signature::from_slice(&proof.signature)
+                .map_err(|_| malformed("payload.first_contact.signature"))?;
+            let transcript = first_contact_transcript(
+                &initiator,
+                store.identity(),
+                spk_id,
+                &spk.public,
+                opk_id,
+                &opk_secret.public_key(),
+            );
+            initiator
+                .verify(&transcript, &signature)
+                .map_err(|_| TwoSmError::BadFirstContactSignature)?;
+        }
+        // The transport authenticated the sender, whose id the identity key
+        // hashes to (checked above). A signature here means the two sides
+        // disagree on how the session is authenticated.
+        InitiatorAuth::Transport if !proof.signature.is_empty() => {
+            return Err(malformed(
+                "payload.first_contact.signature: the transport authenticates",
+            ));
+        }
+        InitiatorAuth::Transport => {}
+    }
     Ok(Opened {
         payload,
         receiver_key_ikm,

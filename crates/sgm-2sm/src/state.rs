@@ -10,6 +10,7 @@
 //!   9: peer_key_index u64     10: peer_key_public bytes(32)
 //!   11: pending Pending { 1: spk_id, 2: spk_public, 3: opk_id, 4: opk_public, 5: signature }
 //!   12: send_seq u64          13: recv_seq u64
+//!   14: transport_authenticated bool (InitiatorAuth::Transport)
 //! }
 //! ```
 
@@ -22,7 +23,7 @@ use sgm_crypto::{SecretBytes, Signature, VerifyingKey, X25519PublicKey};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::prekeys::secret_key;
-use crate::session::{MAX_PENDING_OWN_KEYS, PeerKey, PendingFirstContact, Session};
+use crate::session::{InitiatorAuth, MAX_PENDING_OWN_KEYS, PeerKey, PendingFirstContact, Session};
 use crate::wire::{
     KIND_PREKEYS, KIND_RECEIVER_ANNOUNCED, KIND_SENDER_GENERATED, VERSION, array32, malformed,
 };
@@ -57,6 +58,8 @@ struct PersistedSession {
     send_seq: u64,
     #[prost(uint64, tag = "13")]
     recv_seq: u64,
+    #[prost(bool, tag = "14")]
+    transport_authenticated: bool,
 }
 
 #[derive(Clone, PartialEq, prost::Message, Zeroize, ZeroizeOnDrop)]
@@ -108,7 +111,10 @@ impl Session {
                     spk_public: p.spk_public.as_bytes().to_vec(),
                     opk_id: p.opk_id,
                     opk_public: p.opk_public.as_bytes().to_vec(),
-                    signature: p.signature.to_bytes().to_vec(),
+                    signature: p
+                        .signature
+                        .map(|s| s.to_bytes().to_vec())
+                        .unwrap_or_default(),
                 }),
             ),
             PeerKey::SenderGenerated(pk) => {
@@ -146,6 +152,7 @@ impl Session {
             pending,
             send_seq: self.send_seq,
             recv_seq: self.recv_seq,
+            transport_authenticated: self.initiator_auth == InitiatorAuth::Transport,
         };
         SecretBytes::new(p.encode_to_vec())
     }
@@ -178,6 +185,12 @@ impl Session {
         if own_keys.len() != p.own_keys.len() || own_keys.len() > MAX_PENDING_OWN_KEYS {
             return Err(malformed("session.own_keys"));
         }
+        let transport_authenticated = p.transport_authenticated;
+        let initiator_auth = if transport_authenticated {
+            InitiatorAuth::Transport
+        } else {
+            InitiatorAuth::Signed
+        };
         let received_key = match p.received_key.len() {
             0 => None,
             _ => Some(secret_key(&p.received_key, "session.received_key")?),
@@ -194,8 +207,14 @@ impl Session {
                 spk_public: public(&pending.spk_public)?,
                 opk_id: pending.opk_id,
                 opk_public: public(&pending.opk_public)?,
-                signature: Signature::from_slice(&pending.signature)
-                    .map_err(|_| malformed("session.pending.signature"))?,
+                signature: match (transport_authenticated, pending.signature.len()) {
+                    (true, 0) => None,
+                    (false, _) => Some(
+                        Signature::from_slice(&pending.signature)
+                            .map_err(|_| malformed("session.pending.signature"))?,
+                    ),
+                    (true, _) => return Err(malformed("session.pending.signature")),
+                },
             }),
             (KIND_SENDER_GENERATED, None) => PeerKey::SenderGenerated(public(&p.peer_key_public)?),
             (KIND_RECEIVER_ANNOUNCED, None) if p.peer_key_index >= 1 => PeerKey::Announced {
@@ -214,6 +233,7 @@ impl Session {
             peer_key,
             send_seq: p.send_seq,
             recv_seq: p.recv_seq,
+            initiator_auth,
         })
     }
 }

@@ -39,6 +39,11 @@
 //! - **Transactional.** Every operation either succeeds or leaves the state
 //!   byte-for-byte unchanged. Decoding never panics.
 //!
+//! **Assumed** (the paper's §5.1): the `sender` given to `process` is
+//! authenticated by the layer below (sgm-acb's signed envelopes do this;
+//! use [`broadcast`]). 2SM first contacts rely on it and carry no identity
+//! signature of their own.
+//!
 //! Not provided (as in the paper): protection against malicious insiders or
 //! an adversary that uses a compromised state to impersonate (§7).
 //!

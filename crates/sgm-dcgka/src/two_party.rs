@@ -1,7 +1,14 @@
 //! `encrypt-to` and `decrypt-from` (Figure 4): 2SM sessions created on
 //! first use in either direction.
+//!
+//! First contacts use [`InitiatorAuth::Transport`]: DCGKA takes every
+//! message's sender as authenticated by the layer below (§5.1; sgm-acb
+//! signs every envelope, direct parts included), and 2SM binds that sender
+//! into each ciphertext's associated data, so an identity signature inside
+//! the first 2SM message would only repeat the envelope's (66 bytes per
+//! member in a create).
 
-use sgm_2sm::{PrekeyBundle, Session};
+use sgm_2sm::{InitiatorAuth, PrekeyBundle, Session};
 use sgm_crypto::{CryptoRng, MemberId, SecretBytes};
 
 use crate::error::{DcgkaError, Result};
@@ -37,8 +44,8 @@ impl Dcgka {
                 .ok_or(DcgkaError::NoPrekeyBundle(*peer))?
                 .verify(peer)
                 .map_err(|e| two_party_error(peer, e))?;
-            let session =
-                Session::initiate(&self.identity, &bundle).map_err(|e| two_party_error(peer, e))?;
+            let session = Session::initiate_with(&self.identity, &bundle, InitiatorAuth::Transport)
+                .map_err(|e| two_party_error(peer, e))?;
             self.sessions.insert(*peer, session);
         }
         let session = self
@@ -62,8 +69,13 @@ impl Dcgka {
                 .receive(&mut self.prekeys, ciphertext)
                 .map_err(|e| two_party_error(peer, e)),
             None => {
-                let (session, plaintext) = Session::accept(&mut self.prekeys, peer, ciphertext)
-                    .map_err(|e| two_party_error(peer, e))?;
+                let (session, plaintext) = Session::accept_with(
+                    &mut self.prekeys,
+                    peer,
+                    ciphertext,
+                    InitiatorAuth::Transport,
+                )
+                .map_err(|e| two_party_error(peer, e))?;
                 self.sessions.insert(*peer, session);
                 Ok(plaintext)
             }
