@@ -31,11 +31,14 @@
 //! - **Forward secrecy**: a secret key is deleted as soon as a message sealed
 //!   to it (or to a newer one) is received, so a state taken after receiving
 //!   message *k* opens neither *k* nor any earlier message.
-//! - **Post-compromise security after one message**: every send draws two
-//!   fresh key pairs the adversary has not seen; once the peer has received
+//! - **Post-compromise security after one message**: every send makes two
+//!   fresh key pairs the adversary has not seen (one from fresh randomness,
+//!   one exported from the message's fresh HPKE encapsulation); once the peer has received
 //!   that message, a copy of the sender's old state no longer opens anything.
 //! - **Initial authentication**: the responder verifies the initiator's
-//!   Ed25519 signature over both identities and the exact prekeys used; the
+//!   Ed25519 signature over both identities and the exact prekeys used (or,
+//!   with [`InitiatorAuth::Transport`], relies on the transport having
+//!   authenticated the sender its identity key hashes to); the
 //!   initiator authenticates the responder implicitly, through the signed
 //!   prekey only the responder can use. This is not deniable. Later messages
 //!   are authenticated only by the secrecy of the keys exchanged; DCGKA
