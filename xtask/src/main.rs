@@ -5,9 +5,12 @@
 //! - `cargo xtask bench [criterion args]`: run the criterion benchmarks.
 //! - `cargo xtask demo [--members N] [--seed S] [--loss P] [--verbose]`: the
 //!   protester scenario (DCGKA paper §2) in the simulator, with a verdict.
+//! - `cargo xtask soak [--cases N]`: the property tests with N cases each
+//!   (default 1000; CI runs 32), optimized.
 
 mod bench;
 mod demo;
+mod soak;
 mod vectors;
 
 use std::process::ExitCode;
@@ -22,9 +25,10 @@ fn main() -> ExitCode {
         "vectors" => vectors::run(rest),
         "bench" => bench::run(rest),
         "demo" => demo::run(rest),
+        "soak" => soak::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose]>"
+                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose] | soak [--cases N]>"
             );
             return if cmd == "help" {
                 ExitCode::SUCCESS
