@@ -42,15 +42,10 @@ impl ControlMessage {
     /// common case: its sender had seen nothing newer); the parent is then
     /// implied. Every other message's parents are as carried.
     pub fn dgm_parents(&self) -> Vec<OpId> {
-        match &self.kind {
-            ControlKind::Ack {
-                acked_sender,
-                acked_seq,
+        match self.kind.acknowledged() {
+            Some((sender, seq)) if self.parents.is_empty() => {
+                vec![crate::state::op_id(&sender, seq)]
             }
-            | ControlKind::AddAck {
-                acked_sender,
-                acked_seq,
-            } if self.parents.is_empty() => vec![crate::state::op_id(acked_sender, *acked_seq)],
             _ => self.parents.clone(),
         }
     }
@@ -93,6 +88,21 @@ pub enum ControlKind {
 }
 
 impl ControlKind {
+    /// The message an ack or add-ack acknowledges: `(ackID, ackSeq)`.
+    pub fn acknowledged(&self) -> Option<(MemberId, u64)> {
+        match self {
+            ControlKind::Ack {
+                acked_sender,
+                acked_seq,
+            }
+            | ControlKind::AddAck {
+                acked_sender,
+                acked_seq,
+            } => Some((*acked_sender, *acked_seq)),
+            _ => None,
+        }
+    }
+
     /// The paper's name of the type.
     pub fn name(&self) -> &'static str {
         match self {

@@ -210,25 +210,19 @@ impl Dcgka {
         // *membership* heads: an op's membership past is all that views and
         // checks depend on, and the plain heads would list every concurrent
         // ack (n of them after each membership op, 34 bytes each).
-        let parents = match &kind {
-            ControlKind::Create { .. } | ControlKind::Update => Vec::new(),
-            ControlKind::Ack {
-                acked_sender,
-                acked_seq,
-            } if !self.is_membership_op(acked_sender, *acked_seq)? => Vec::new(),
-            ControlKind::Ack {
-                acked_sender,
-                acked_seq,
+        let parents = match (&kind, kind.acknowledged()) {
+            (ControlKind::Create { .. } | ControlKind::Update, _) => Vec::new(),
+            (ControlKind::Ack { .. }, Some((sender, seq)))
+                if !self.is_membership_op(&sender, seq)? =>
+            {
+                Vec::new()
             }
-            | ControlKind::AddAck {
-                acked_sender,
-                acked_seq,
-            } => {
+            (_, Some((sender, seq))) => {
                 // The usual case, the acknowledged op as the only head, is
                 // left implied (`ControlMessage::dgm_parents`): 34 bytes
                 // less on each of the n acks of a membership op.
                 let heads = self.dgm_ref()?.membership_heads();
-                if heads == [op_id(acked_sender, *acked_seq)] {
+                if heads == [op_id(&sender, seq)] {
                     Vec::new()
                 } else {
                     heads
