@@ -74,6 +74,8 @@ pub struct Delivered {
     pub my_part: Option<Vec<u8>>,
     /// The signing key the sender rotated to with this message.
     pub new_signing_key: Option<VerifyingKey>,
+    /// A leaf: it did not become a DAG head (see [`Envelope::leaf`]).
+    pub leaf: bool,
 }
 
 impl Delivered {
@@ -93,6 +95,7 @@ impl Delivered {
             recipients,
             my_part,
             new_signing_key: env.new_signing_key,
+            leaf: env.leaf,
         }
     }
 }
@@ -318,7 +321,28 @@ impl Acb {
     pub fn broadcast(
         &mut self,
         payload: Vec<u8>,
+        direct: Vec<DirectPart>,
+    ) -> Result<Outgoing, AcbError> {
+        self.broadcast_as(payload, direct, false)
+    }
+
+    /// [`Acb::broadcast`] of a leaf ([`Envelope::leaf`]): it names the heads
+    /// as parents but does not replace them, so afterwards `heads()` is what
+    /// it was. Later messages of this member still follow it (by `seq`);
+    /// nobody else's do.
+    pub fn broadcast_leaf(
+        &mut self,
+        payload: Vec<u8>,
+        direct: Vec<DirectPart>,
+    ) -> Result<Outgoing, AcbError> {
+        self.broadcast_as(payload, direct, true)
+    }
+
+    fn broadcast_as(
+        &mut self,
+        payload: Vec<u8>,
         mut direct: Vec<DirectPart>,
+        leaf: bool,
     ) -> Result<Outgoing, AcbError> {
         direct.sort_by_key(|d| d.recipient);
         if let Some(w) = direct.windows(2).find(|w| w[0].recipient == w[1].recipient) {
@@ -356,6 +380,7 @@ impl Acb {
                 .pending_rotation
                 .as_ref()
                 .map(SigningKey::verifying_key),
+            leaf,
         };
         let msg = SignedEnvelope::sign(envelope, &self.signing_key);
         if msg.bytes().len() > self.config.max_message_bytes {
@@ -712,10 +737,12 @@ impl Acb {
         let (env, bytes) = msg.into_parts();
         self.delivered.insert(id, (env.sender, env.seq));
         self.delivered_by_seq.insert((env.sender, env.seq), id);
-        for p in &env.parents {
-            self.heads.remove(p);
+        if !env.leaf {
+            for p in &env.parents {
+                self.heads.remove(p);
+            }
+            self.heads.insert(id);
         }
-        self.heads.insert(id);
         if let Some(st) = self.senders.get_mut(&env.sender) {
             st.delivered_seq = env.seq;
             if let Some(k) = env.new_signing_key {

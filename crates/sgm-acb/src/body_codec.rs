@@ -5,14 +5,15 @@
 //! body     = sender (16) ‖ seq ‖ count ‖ parents (32 each, strictly ascending)
 //!            ‖ len ‖ payload
 //!            ‖ count ‖ count × (recipient (16) ‖ len ‖ part)   (strictly ascending)
-//!            ‖ rotation: 0x00, or 0x01 ‖ new signing key (32)
+//!            ‖ flags (bit 0: a new signing key (32) follows; bit 1: leaf;
+//!              other bits 0) [‖ new signing key]
 //! integers = unsigned LEB128, minimal (no trailing 0x80 groups), at most 64 bits
 //! ```
 //!
 //! Version 1 was protobuf; a tag and a length per field cost an
 //! acknowledgment 5 bytes and a direct part 6, which every member pays on
 //! every operation. The layout is canonical by construction: the reader
-//! rejects non-minimal integers, an unknown rotation byte and trailing
+//! rejects non-minimal integers, unknown flag bits and trailing
 //! bytes, so one envelope has one encoding (its id depends on it).
 
 use crate::Malformed;

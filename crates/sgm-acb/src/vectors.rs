@@ -9,11 +9,12 @@
 //! receiver and the delivery order this implementation produces. The format
 //! is documented in `docs/test-vectors.md`.
 //!
-//! The DAG (b2 rotates B's key; b3 is signed by the new key):
+//! The DAG (b2 rotates B's key; b3 is signed by the new key; a2 is a leaf,
+//! so b3 does not name it although B delivered it first):
 //! ```text
 //!   a1 ── b1 ── c1 ──┐
-//!    │     └── b2 ───┼── b3
-//!    └── a2 ─────────┘
+//!    │     └── b2 ───┴── b3
+//!    └── a2 (leaf)
 //! ```
 
 use rand_chacha::ChaCha20Rng;
@@ -72,6 +73,9 @@ pub struct MessageVector {
     pub direct: Vec<DirectVector>,
     /// Announced new signing key, if any.
     pub new_signing_key: Option<String>,
+    /// A leaf ([`crate::Envelope::leaf`]).
+    #[serde(default)]
+    pub leaf: bool,
     /// The body the signature covers (after the label).
     pub body: String,
     /// The encoded envelope.
@@ -144,11 +148,16 @@ fn run_script(keys: Vec<(String, SigningKey)>) -> Result<Script, String> {
                     who: usize,
                     label: &str,
                     signer: &str,
-                    direct: Vec<DirectPart>|
+                    direct: Vec<DirectPart>,
+                    leaf: bool|
      -> Result<Vec<u8>, String> {
-        let out = members[who]
-            .broadcast(label.as_bytes().to_vec(), direct)
-            .map_err(|e| e.to_string())?;
+        let payload = label.as_bytes().to_vec();
+        let out = if leaf {
+            members[who].broadcast_leaf(payload, direct)
+        } else {
+            members[who].broadcast(payload, direct)
+        }
+        .map_err(|e| e.to_string())?;
         let msg = SignedEnvelope::decode(&out.bytes).map_err(|e| e.to_string())?;
         sent.push((label.to_string(), signer.to_string(), msg));
         Ok(out.bytes)
@@ -159,7 +168,7 @@ fn run_script(keys: Vec<(String, SigningKey)>) -> Result<Script, String> {
             .map(|_| ())
             .map_err(|e| e.to_string())
     };
-    let a1 = send(&mut members, 0, "a1", LABELS[0], vec![])?;
+    let a1 = send(&mut members, 0, "a1", LABELS[0], vec![], false)?;
     recv(&mut members, 1, &a1)?;
     let welcome = DirectPart {
         recipient: c_id,
@@ -169,16 +178,23 @@ fn run_script(keys: Vec<(String, SigningKey)>) -> Result<Script, String> {
         recipient: d_id,
         body: b"direct part for D".to_vec(),
     };
-    let b1 = send(&mut members, 1, "b1", LABELS[1], vec![welcome, for_d])?;
-    let a2 = send(&mut members, 0, "a2", LABELS[0], vec![])?;
+    let b1 = send(
+        &mut members,
+        1,
+        "b1",
+        LABELS[1],
+        vec![welcome, for_d],
+        false,
+    )?;
+    let a2 = send(&mut members, 0, "a2", LABELS[0], vec![], true)?;
     recv(&mut members, 2, &a1)?;
     recv(&mut members, 2, &b1)?;
-    let c1 = send(&mut members, 2, "c1", LABELS[2], vec![])?;
+    let c1 = send(&mut members, 2, "c1", LABELS[2], vec![], false)?;
     members[1].rotate_signing_key(k(3)?);
-    send(&mut members, 1, "b2", LABELS[1], vec![])?;
+    send(&mut members, 1, "b2", LABELS[1], vec![], false)?;
     recv(&mut members, 1, &a2)?;
     recv(&mut members, 1, &c1)?;
-    send(&mut members, 1, "b3", LABELS[3], vec![])?;
+    send(&mut members, 1, "b3", LABELS[3], vec![], false)?;
     Ok(Script { keys, sent })
 }
 
@@ -282,6 +298,7 @@ fn generate_from(keys: Vec<(String, SigningKey)>) -> Result<AcbVectors, String> 
                     })
                     .collect(),
                 new_signing_key: e.new_signing_key.map(|k| hex::encode(k.as_bytes())),
+                leaf: e.leaf,
                 body: hex::encode(e.encode_body()),
                 bytes: hex::encode(m.bytes()),
                 id: m.id().to_string(),
@@ -358,6 +375,7 @@ pub fn replay(v: &AcbVectors) -> Result<(), String> {
             payload: unhex(&m.payload)?,
             direct,
             new_signing_key,
+            leaf: m.leaf,
         };
         check(
             &format!("messages[{i}].body"),

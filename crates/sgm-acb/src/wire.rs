@@ -99,7 +99,19 @@ pub struct Envelope {
     /// A signing-key rotation: messages with a higher `seq` must be signed by
     /// this key. This message itself is signed by the previous key.
     pub new_signing_key: Option<VerifyingKey>,
+    /// A leaf is never named as a parent: delivering it leaves the DAG heads
+    /// as they were. For messages nothing later depends on except its
+    /// sender's next message (which follows it by `seq` anyway), such as
+    /// DCGKA acknowledgments, which need no causal order among themselves
+    /// (paper §8.1): after n members ack an operation, the next message
+    /// names one parent instead of n.
+    pub leaf: bool,
 }
+
+/// `flags` byte: a new signing key follows.
+const FLAG_ROTATION: u8 = 1;
+/// `flags` byte: the message is a leaf.
+const FLAG_LEAF: u8 = 2;
 
 /// Limits applied while decoding (from [`crate::AcbConfig`]).
 #[derive(Clone, Copy, Debug)]
@@ -128,12 +140,16 @@ impl Envelope {
             out.extend_from_slice(d.recipient.as_bytes());
             put_len_prefixed(&mut out, &d.body);
         }
-        match &self.new_signing_key {
-            None => out.push(0),
-            Some(k) => {
-                out.push(1);
-                out.extend_from_slice(k.as_bytes());
-            }
+        let mut flags = 0;
+        if self.new_signing_key.is_some() {
+            flags |= FLAG_ROTATION;
+        }
+        if self.leaf {
+            flags |= FLAG_LEAF;
+        }
+        out.push(flags);
+        if let Some(k) = &self.new_signing_key {
+            out.extend_from_slice(k.as_bytes());
         }
         out
     }
@@ -183,13 +199,17 @@ impl Envelope {
             let body = r.len_prefixed()?.to_vec();
             direct.push(DirectPart { recipient, body });
         }
-        let new_signing_key = match r.byte()? {
-            0 => None,
-            1 => Some(
+        let flags = r.byte()?;
+        if flags & !(FLAG_ROTATION | FLAG_LEAF) != 0 {
+            return Err(Malformed::NotCanonical);
+        }
+        let new_signing_key = if flags & FLAG_ROTATION != 0 {
+            Some(
                 VerifyingKey::from_slice(&r.array::<32>()?)
                     .map_err(|_| Malformed::NewSigningKey)?,
-            ),
-            _ => return Err(Malformed::NotCanonical),
+            )
+        } else {
+            None
         };
         r.finish()?;
         Ok(Self {
@@ -199,6 +219,7 @@ impl Envelope {
             payload,
             direct,
             new_signing_key,
+            leaf: flags & FLAG_LEAF != 0,
         })
     }
 

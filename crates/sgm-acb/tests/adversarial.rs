@@ -28,6 +28,7 @@ fn env(sender: u8, seq: u64, parents: Vec<MessageId>, payload: &[u8]) -> Envelop
         payload: payload.to_vec(),
         direct: vec![],
         new_signing_key: None,
+        leaf: false,
     }
 }
 
@@ -498,10 +499,10 @@ fn malformed_inputs_have_exact_errors() {
         &outer(&long_seq, &sig),
         AcbError::Malformed(Malformed::NotCanonical),
     );
-    // An unknown rotation marker (the last byte is 0: no rotation).
+    // An unknown flag bit (the last byte is the flags: 0, no rotation, no leaf).
     let mut marker = body.clone();
     assert_eq!(marker.pop(), Some(0));
-    marker.push(2);
+    marker.push(4);
     rejects(
         b,
         &outer(&marker, &sig),

@@ -20,10 +20,12 @@
 //! held-back acks and the new operation share one signature. Acks need not
 //! be causally ordered among themselves (§8.1): DCGKA only requires each
 //! sender's control messages in order, an ack after the message it
-//! acknowledges and a message after the DGM ops its `parents` name, and
-//! checks exactly those. ACB's hash-linked DAG delivers causally anyway;
-//! what the layering gains from §8.1 is that coalesced acks add no envelope,
-//! no signature and no causal metadata of their own.
+//! acknowledges and a message after the DGM ops its `parents` name (DGM
+//! parents are membership ops, never acks), and checks exactly those. The
+//! layering uses this twice: coalesced acks add no envelope, signature or
+//! causal metadata of their own; and an envelope of acks only is an sgm-acb
+//! *leaf*, which later envelopes do not name as a parent, so the n acks of
+//! an operation do not become n parents of the next message.
 
 use sgm_acb::{Acb, Delivered, DirectPart};
 use sgm_crypto::{CryptoRng, SigningKey};
@@ -152,7 +154,19 @@ pub fn seal(
     if let Some(k) = &new_key {
         acb.rotate_signing_key(k.clone());
     }
-    let out = acb.broadcast(payload, direct)?;
+    // Acks need no causal order among themselves (§8.1): an envelope of
+    // acks only is a leaf, so after n members ack an operation the next
+    // envelope names the operation, not n acks.
+    let acks_only = application.is_none()
+        && !outgoing.is_empty()
+        && outgoing
+            .iter()
+            .all(|o| o.control.kind.acknowledged().is_some());
+    let out = if acks_only {
+        acb.broadcast_leaf(payload, direct)?
+    } else {
+        acb.broadcast(payload, direct)?
+    };
     Ok((out, new_key))
 }
 

@@ -109,6 +109,7 @@ fn group_over_acb_with_key_rotation() {
         if coalesce {
             assert!(out.messages.len() > 1, "held-back ack should ride along");
         }
+        let update_id = env.id;
         wire.push_back((1, env.bytes));
         step(
             &mut members,
@@ -119,6 +120,12 @@ fn group_over_acb_with_key_rotation() {
             &mut apps,
         );
         assert_eq!(rotations, 2, "both other members saw the rotation");
+        // Envelopes of acks only are leaves (§8.1): whether the acks went
+        // out alone or are still held back, every member's only head is the
+        // update, which the next message names as its one parent.
+        for m in &members {
+            assert_eq!(m.acb.heads(), vec![update_id], "coalesce={coalesce}");
+        }
         // Application messages (held-back acks first, same envelope).
         for i in 0..3 {
             let sealed = members[i].dcgka.encrypt(b"hello", b"").unwrap();
