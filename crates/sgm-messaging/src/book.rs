@@ -2,13 +2,14 @@
 //! (version vectors), the transcript, delivery tracking, the §7 rule and
 //! epoch ages. Plain serde data, persisted as JSON inside the state.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use sgm_acb::MessageId;
 use sgm_crypto::MemberId;
 
 use crate::ids::{Hex, Mid, Mix, UserId, Vk};
+use crate::vv::Vv;
 
 /// One known member id (current or past).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,7 +27,7 @@ pub(crate) struct Meta {
     pub(crate) seq: u64,
     /// Version vector of its causal past (itself included), indexed like
     /// `Book::index`.
-    pub(crate) vv: Vec<u64>,
+    pub(crate) vv: Vv,
     /// For a key-agreement control message: its DGM op id
     /// (`sgm_dcgka::op_id(sender, control seq)`; updates and acks of
     /// updates are no DGM ops and are ignored when evaluating views).
@@ -63,6 +64,11 @@ pub(crate) struct Book {
     pub(crate) meta_order: VecDeque<Mix>,
     /// Every delivered broadcast in delivery order (a causal order).
     pub(crate) log: Vec<Mix>,
+    /// Position of each broadcast in `log` (derived; rebuilt on restore by
+    /// [`Book::reindex`]): sync answers sort what a peer lacks into
+    /// delivery order without walking the log.
+    #[serde(skip)]
+    pub(crate) pos: HashMap<Mix, usize>,
     pub(crate) by_seq: BTreeMap<Mid, BTreeMap<u64, Mix>>,
     pub(crate) transcript: VecDeque<Entry>,
     pub(crate) app_heads: BTreeSet<Mix>,
@@ -73,6 +79,10 @@ pub(crate) struct Book {
     pub(crate) control_acks_since: Option<u64>,
     /// §7: updates/removals not yet dominated.
     pub(crate) undominated: BTreeSet<Mix>,
+    /// §7: since when `undominated` has held two or more (for the
+    /// fallback when the designated member does not dominate them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) undominated_since: Option<u64>,
     pub(crate) sent_since_update: u64,
     pub(crate) last_update_ms: u64,
     /// Per member, its epochs and when each was superseded.
@@ -93,6 +103,9 @@ pub(crate) struct Book {
     /// the welcome was last sent (re-sent by `tick`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) welcomes: BTreeMap<Mid, u64>,
+    /// When this member last asked a peer back in a sync answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) asked_back_ms: Option<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -120,6 +133,33 @@ impl Book {
         true
     }
 
+    /// Rebuilds the derived indexes after a restore.
+    pub(crate) fn reindex(&mut self) {
+        self.pos = self
+            .log
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+    }
+
+    /// What a peer that has delivered `theirs` (per sender, the highest
+    /// seq; absent: none) lacks, in this member's delivery order, from
+    /// the per-sender index: O(senders + answer), not O(log).
+    pub(crate) fn lacking(&self, theirs: &HashMap<MemberId, u64>) -> Vec<Mix> {
+        let mut wanted: Vec<(usize, Mix)> = Vec::new();
+        for (m, seqs) in &self.by_seq {
+            let have = theirs.get(&m.0).copied().unwrap_or(0);
+            for id in seqs.range(have.saturating_add(1)..).map(|(_, id)| id) {
+                if let Some(p) = self.pos.get(id) {
+                    wanted.push((*p, *id));
+                }
+            }
+        }
+        wanted.sort_unstable_by_key(|(p, _)| *p);
+        wanted.into_iter().map(|(_, id)| id).collect()
+    }
+
     fn idx(&self, m: &MemberId) -> Option<usize> {
         self.cards.get(&Mid(*m)).map(|c| c.index)
     }
@@ -132,18 +172,16 @@ impl Book {
         seq: u64,
         parents: &[MessageId],
         max_meta: usize,
-    ) -> Vec<u64> {
-        let mut vv = vec![0u64; self.index.len()];
-        for p in parents {
-            if let Some(m) = self.meta.get(&Mix(*p)) {
-                for (a, b) in vv.iter_mut().zip(m.vv.iter()) {
-                    *a = (*a).max(*b);
-                }
-            }
-        }
-        if let Some(slot) = self.idx(&sender).and_then(|i| vv.get_mut(i)) {
-            *slot = seq;
-        }
+    ) -> Vv {
+        let own = self.idx(&sender).map(|i| (i, seq));
+        let vv = Vv::merge(
+            parents
+                .iter()
+                .filter_map(|p| self.meta.get(&Mix(*p)))
+                .map(|m| &m.vv),
+            own,
+            self.index.len(),
+        );
         self.meta.insert(
             Mix(id),
             Meta {
@@ -159,6 +197,7 @@ impl Book {
                 self.meta.remove(&old);
             }
         }
+        self.pos.insert(Mix(id), self.log.len());
         self.log.push(Mix(id));
         self.by_seq
             .entry(Mid(sender))
@@ -176,7 +215,7 @@ impl Book {
 
     /// The DGM op ids (candidates) of the control broadcasts in the causal
     /// past described by `vv`.
-    pub(crate) fn ops_in_past(&self, vv: &[u64]) -> Vec<[u8; 32]> {
+    pub(crate) fn ops_in_past(&self, vv: &Vv) -> Vec<[u8; 32]> {
         self.meta
             .values()
             .filter(|m| self.covers(vv, &m.sender, m.seq))
@@ -186,10 +225,8 @@ impl Book {
     }
 
     /// Whether `(sender, seq)` is in the causal past described by `vv`.
-    pub(crate) fn covers(&self, vv: &[u64], sender: &Mid, seq: u64) -> bool {
-        self.idx(&sender.0)
-            .and_then(|i| vv.get(i))
-            .is_some_and(|s| *s >= seq)
+    pub(crate) fn covers(&self, vv: &Vv, sender: &Mid, seq: u64) -> bool {
+        self.idx(&sender.0).is_some_and(|i| vv.get(i) >= seq)
     }
 
     /// A new epoch of `member` supersedes its older ones at `now`.
@@ -208,8 +245,9 @@ impl Book {
         }
     }
 
-    /// §7: a delivered update/removal `id` with version vector `vv`.
-    pub(crate) fn note_pcs(&mut self, id: MessageId, vv: &[u64]) {
+    /// §7: a delivered update/removal `id` with version vector `vv`,
+    /// delivered at `now`.
+    pub(crate) fn note_pcs(&mut self, id: MessageId, vv: &Vv, now: u64) {
         let dominated: Vec<Mix> = self
             .undominated
             .iter()
@@ -224,5 +262,18 @@ impl Book {
             self.undominated.remove(&d);
         }
         self.undominated.insert(Mix(id));
+        if self.undominated.len() >= 2 {
+            self.undominated_since.get_or_insert(now);
+        } else {
+            self.undominated_since = None;
+        }
+    }
+
+    /// §7: this member's own update or removal dominates everything it
+    /// delivered.
+    pub(crate) fn dominated_by_own(&mut self, id: MessageId) {
+        self.undominated.clear();
+        self.undominated.insert(Mix(id));
+        self.undominated_since = None;
     }
 }

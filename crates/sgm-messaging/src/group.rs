@@ -22,6 +22,12 @@ use crate::padding::pad;
 /// by [`Group::tick`] after this long.
 pub const WELCOME_RESEND_MS: u64 = 2_000;
 
+/// §7 fallback: concurrent updates/removals that the designated member
+/// (see [`Group::dominating_update_due`]) has not dominated after this
+/// long are dominated by whichever member sends next, as the rule
+/// originally asks (the designee may be offline, partitioned or gone).
+pub const DOMINATE_FALLBACK_MS: u64 = 10_000;
+
 /// Largest application plaintext.
 pub const MAX_PLAINTEXT: usize = 256 * 1024;
 
@@ -201,6 +207,43 @@ impl Group {
     /// several concurrent updates/removals with nothing dominating them yet.
     pub fn needs_dominating_update(&self) -> bool {
         self.config.dominate_concurrent && self.book.undominated.len() >= 2
+    }
+
+    /// Whether this member should send the §7 dominating update now.
+    ///
+    /// One update whose causal past holds the concurrent operations
+    /// dominates them all. If every member that sends did one (the rule as
+    /// written), concurrent senders would make concurrent updates, each
+    /// again needing domination: at n members that is O(n) updates per
+    /// round of messages, each acked by everyone, O(n³) packets received
+    /// (the 500-member demo never finished). So one member is designated:
+    /// the author of the smallest undominated operation id that is still a
+    /// member (members that delivered the same operations agree on it). It
+    /// updates from `tick` after [`Config::ack_delay_ms`] (more concurrent
+    /// operations may arrive meanwhile) or before its next message. Anyone
+    /// else does so only after [`DOMINATE_FALLBACK_MS`].
+    pub(crate) fn dominating_update_due(&self, now_ms: u64, from_tick: bool) -> bool {
+        if !self.needs_dominating_update() {
+            return false;
+        }
+        let since = self.book.undominated_since.unwrap_or(now_ms);
+        let waited = now_ms.saturating_sub(since);
+        if waited >= DOMINATE_FALLBACK_MS {
+            return !from_tick;
+        }
+        self.dominator() == Some(self.me()) && (!from_tick || waited >= self.config.ack_delay_ms)
+    }
+
+    /// The member designated to dominate the undominated operations.
+    fn dominator(&self) -> Option<MemberId> {
+        let members = self.dcgka.members();
+        self.book
+            .undominated
+            .iter()
+            .filter_map(|u| self.book.meta.get(u))
+            .map(|m| m.sender.0)
+            .find(|s| members.contains(s))
+            .or_else(|| members.first().copied())
     }
 
     /// How many application messages were never meant for this member
@@ -563,9 +606,7 @@ impl Group {
         }
         self.book.control_acks_since = None;
         if let Some(id) = last {
-            // Our own update dominates everything we delivered.
-            self.book.undominated.clear();
-            self.book.undominated.insert(Mix(id));
+            self.book.dominated_by_own(id);
         }
         Ok(())
     }
@@ -620,7 +661,7 @@ impl Group {
                 .config
                 .update_after_ms
                 .is_some_and(|t| now_ms.saturating_sub(self.book.last_update_ms) >= t)
-            || self.needs_dominating_update()
+            || self.dominating_update_due(now_ms, false)
     }
 
     /// Sends an application message. The update policy may put a PCS update
@@ -767,6 +808,7 @@ impl Group {
             if s.config
                 .update_after_ms
                 .is_some_and(|t| now_ms.saturating_sub(s.book.last_update_ms) >= t)
+                || s.dominating_update_due(now_ms, true)
             {
                 s.do_update(acc, now_ms, rng, directory)?;
             }
@@ -841,6 +883,7 @@ impl Group {
         self.config
             .update_after_ms
             .is_some_and(|t| now_ms.saturating_sub(self.book.last_update_ms) >= t)
+            || self.dominating_update_due(now_ms, true)
             || (self.dcgka.pending_len() > 0
                 && (self.book.control_acks_since.is_none() || due(self.book.control_acks_since)))
             || due(self.book.ack_due_since)
