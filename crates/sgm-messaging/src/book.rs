@@ -3,6 +3,7 @@
 //! epoch ages. Plain serde data, persisted as JSON inside the state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sgm_acb::MessageId;
@@ -46,14 +47,39 @@ pub(crate) struct Entry {
     pub(crate) out_of_line: bool,
 }
 
-/// Delivery tracking of one application message.
+/// Delivery tracking of one application message. Who has acknowledged it
+/// is not stored per message (O(members) per message, updated on every
+/// delivery: at 500 members that was half the CPU and gigabytes in the
+/// demo) but read from [`Book::acked`] when needed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Tracked {
     pub(crate) sender: Mid,
     pub(crate) seq: u64,
     pub(crate) at_ms: u64,
-    pub(crate) pending: BTreeSet<Mid>,
+    /// The intended readers: the other members when it was sent or
+    /// delivered here (its sender is skipped), shared between messages
+    /// while the membership is unchanged.
+    pub(crate) readers: Readers,
     pub(crate) warned: bool,
+    /// When `tick` next checks it: at `at_ms` + the delivery timeout, then
+    /// once per timeout while some reader has not acknowledged it.
+    pub(crate) check_ms: u64,
+}
+
+/// A shared set of members, persisted as a plain set.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Readers(pub(crate) Arc<BTreeSet<Mid>>);
+
+impl Serialize for Readers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Readers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeSet::<Mid>::deserialize(d).map(|r| Readers(Arc::new(r)))
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -69,10 +95,22 @@ pub(crate) struct Book {
     /// delivery order without walking the log.
     #[serde(skip)]
     pub(crate) pos: HashMap<Mix, usize>,
+    /// Recent merges by parent list (derived cache, not persisted).
+    #[serde(skip)]
+    vv_memo: VecDeque<(Vec<MessageId>, Vv)>,
     pub(crate) by_seq: BTreeMap<Mid, BTreeMap<u64, Mix>>,
     pub(crate) transcript: VecDeque<Entry>,
     pub(crate) app_heads: BTreeSet<Mix>,
     pub(crate) tracked: BTreeMap<Mix, Tracked>,
+    /// Per member, the version vector of its latest broadcast delivered
+    /// here: it acknowledges everything in that causal past (mpENC §3.5).
+    /// Overwritten on each delivery, O(1) (the vectors are shared).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) acked: BTreeMap<Mid, Vv>,
+    /// The readers of the next tracked message while the membership is
+    /// unchanged (derived; cleared when it changes).
+    #[serde(skip)]
+    pub(crate) readers: Option<Readers>,
     /// Since when a received application message waits for our ack.
     pub(crate) ack_due_since: Option<u64>,
     /// Since when key-agreement acks are held back.
@@ -112,6 +150,9 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// Recent parent-list merges remembered ([`Book::past_of`]).
+const VV_MEMO: usize = 8;
+
 /// Most parked packets.
 pub(crate) const MAX_PARKED: usize = 1024;
 
@@ -141,6 +182,39 @@ impl Book {
             .enumerate()
             .map(|(i, id)| (*id, i))
             .collect();
+    }
+
+    /// Starts delivery tracking of `id`.
+    pub(crate) fn start_tracking(&mut self, id: Mix, t: Tracked) {
+        self.tracked.insert(id, t);
+    }
+
+    /// Stops delivery tracking of `id`.
+    pub(crate) fn stop_tracking(&mut self, id: &Mix) {
+        self.tracked.remove(id);
+    }
+
+    /// A broadcast from `reader` with version vector `vv` acknowledges its
+    /// causal past.
+    pub(crate) fn acknowledged(&mut self, reader: Mid, vv: &Vv) {
+        self.acked.insert(reader, vv.clone());
+    }
+
+    /// The readers of `t` (still in `members`) that have not acknowledged
+    /// it.
+    pub(crate) fn missing<'a>(
+        &'a self,
+        t: &'a Tracked,
+        members: &'a BTreeSet<Mid>,
+    ) -> impl Iterator<Item = Mid> + 'a {
+        t.readers.0.iter().copied().filter(move |r| {
+            *r != t.sender
+                && members.contains(r)
+                && !self
+                    .acked
+                    .get(r)
+                    .is_some_and(|v| self.covers(v, &t.sender, t.seq))
+        })
     }
 
     /// What a peer that has delivered `theirs` (per sender, the highest
@@ -174,14 +248,8 @@ impl Book {
         max_meta: usize,
     ) -> Vv {
         let own = self.idx(&sender).map(|i| (i, seq));
-        let vv = Vv::merge(
-            parents
-                .iter()
-                .filter_map(|p| self.meta.get(&Mix(*p)))
-                .map(|m| &m.vv),
-            own,
-            self.index.len(),
-        );
+        let past = self.past_of(parents);
+        let vv = Vv::merge([&past], own, self.index.len());
         self.meta.insert(
             Mix(id),
             Meta {
@@ -204,6 +272,32 @@ impl Book {
             .or_default()
             .insert(seq, Mix(id));
         vv
+    }
+
+    /// The merged version vector of `parents`. The broadcasts of one round
+    /// name the same heads (at n members, n broadcasts naming the same ~n
+    /// parents), so recent merges are remembered by parent list: each
+    /// broadcast of the round then shares one base instead of making its
+    /// own, which the next round would have to merge n at a time.
+    fn past_of(&mut self, parents: &[MessageId]) -> Vv {
+        if let Some((_, v)) = self.vv_memo.iter().find(|(p, _)| p.as_slice() == parents) {
+            return v.clone();
+        }
+        let v = Vv::merge(
+            parents
+                .iter()
+                .filter_map(|p| self.meta.get(&Mix(*p)))
+                .map(|m| &m.vv),
+            None,
+            self.index.len(),
+        );
+        // A single parent's vector is already shared; keep the memo for
+        // the merges that cost.
+        if parents.len() > 1 {
+            self.vv_memo.push_front((parents.to_vec(), v.clone()));
+            self.vv_memo.truncate(VV_MEMO);
+        }
+        v
     }
 
     /// Notes the DGM op id of a recorded control broadcast.

@@ -123,7 +123,9 @@ pub use config::{Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
-pub use group::{DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS};
+pub use group::{
+    ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
+};
 pub use ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
 pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};

@@ -24,7 +24,7 @@ use crate::group::Group;
 use crate::ids::{GROUP_ID_LEN, GroupId, UserId};
 
 /// Version byte of the persisted state.
-pub const STATE_VERSION: u8 = 1;
+pub const STATE_VERSION: u8 = 2;
 
 #[derive(Clone, PartialEq, Message, Zeroize, ZeroizeOnDrop)]
 struct StatePb {

@@ -13,6 +13,7 @@
 //!
 //! Persisted as the plain dense vector (the state format is unchanged).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -58,10 +59,11 @@ impl Vv {
         len: usize,
     ) -> Vv {
         let parents: Vec<&Vv> = parents.into_iter().collect();
+        let mut seen: HashSet<*const Vec<u64>> = HashSet::new();
         let mut bases: Vec<&Arc<Vec<u64>>> = Vec::new();
         let mut listed = 0usize;
         for p in &parents {
-            if !bases.iter().any(|b| Arc::ptr_eq(b, &p.base)) {
+            if seen.insert(Arc::as_ptr(&p.base)) {
                 bases.push(&p.base);
             }
             listed = listed.saturating_add(p.diff.len());
