@@ -11,11 +11,12 @@
 //! a message outside its membership, a warning is not explained by the
 //! schedule, or an `Event::NotForMe` contradicts what the sender saw.
 //!
-//! Cost grows as O(n²) packets per key-agreement operation (every member
-//! acks, to everyone), each signature-checked: the dev build takes seconds
-//! at 12 members and about a minute at 40. For large groups use the release
-//! build: `cargo run --release -p xtask -- demo --members 500` (a progress
-//! bar, driven by simulated time, shows from 50 members on).
+//! Cost grows as O(n²) packets received (every member acks each
+//! key-agreement operation and each round of messages, to everyone), each
+//! signature-checked: in the release build about 40 s at 100 members and
+//! 150 s at 200 (docs/messaging.md, "Cost"). For large groups use the
+//! release build: `cargo run --release -p xtask -- demo --members 500` (a
+//! progress bar, driven by simulated time, shows from 50 members on).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
