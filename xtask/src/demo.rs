@@ -11,11 +11,12 @@
 //! a message outside its membership, a warning is not explained by the
 //! schedule, or an `Event::NotForMe` contradicts what the sender saw.
 //!
-//! Cost grows as O(n²) packets per key-agreement operation (every member
-//! acks, to everyone), each signature-checked: the dev build takes seconds
-//! at 12 members and about a minute at 40. For large groups use the release
-//! build: `cargo run --release -p xtask -- demo --members 500` (a progress
-//! bar, driven by simulated time, shows from 50 members on).
+//! Cost grows as O(n²) packets received (every member acks each
+//! key-agreement operation and each round of messages, to everyone), each
+//! signature-checked: in the release build about 40 s at 100 members and
+//! 150 s at 200 (docs/messaging.md, "Cost"). For large groups use the
+//! release build: `cargo run --release -p xtask -- demo --members 500` (a
+//! progress bar, driven by simulated time, shows from 50 members on).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -74,6 +75,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
     }
     Ok(o)
 }
+
+/// One-time prekeys of each founding member.
+const FOUNDER_PREKEYS: usize = 64;
+
+/// Users beyond `--members`: the two newcomers, the re-added victim, and a
+/// margin.
+const EXTRA_USERS: usize = 8;
 
 /// Simulated length of the scenario (ms): the progress bar's 100%.
 const SCENARIO_MS: u64 = 27_400;
@@ -169,6 +177,10 @@ struct World {
     refused: BTreeMap<&'static str, (usize, String)>,
     counter: u64,
     verbose: bool,
+    /// One-time prekeys each user added after the creation publishes.
+    prekeys: usize,
+    /// How many users found the group.
+    founders: usize,
 }
 
 impl World {
@@ -194,7 +206,18 @@ impl World {
                 n
             }
         };
-        let prekeys = self.groups.len() + 40;
+        // One one-time prekey per peer that contacts this member first (a
+        // shortfall refuses that peer's operation). A member added later is
+        // contacted first by everyone (each add-ack carries a direct
+        // message to it); a founding member only by those who update or
+        // remove, a few per partition (§7 designates one member to
+        // dominate concurrent updates). Generating prekeys for everyone
+        // would cost n² key pairs at setup.
+        let prekeys = if self.groups.len() < self.founders {
+            FOUNDER_PREKEYS
+        } else {
+            self.prekeys
+        };
         let (g, invite, published) =
             Group::new(UserId::from(name), self.config, prekeys, &mut self.rng);
         self.keys.publish(invite.member_id(), published);
@@ -443,6 +466,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         refused: BTreeMap::new(),
         counter: 0,
         verbose: o.verbose,
+        prekeys: n + EXTRA_USERS,
+        founders: n,
     };
     let names: Vec<String> = (0..n).map(|i| format!("p{i:02}")).collect();
     let mut invites = Vec::new();

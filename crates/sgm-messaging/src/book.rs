@@ -2,13 +2,15 @@
 //! (version vectors), the transcript, delivery tracking, the §7 rule and
 //! epoch ages. Plain serde data, persisted as JSON inside the state.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sgm_acb::MessageId;
 use sgm_crypto::MemberId;
 
 use crate::ids::{Hex, Mid, Mix, UserId, Vk};
+use crate::vv::Vv;
 
 /// One known member id (current or past).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,7 +28,7 @@ pub(crate) struct Meta {
     pub(crate) seq: u64,
     /// Version vector of its causal past (itself included), indexed like
     /// `Book::index`.
-    pub(crate) vv: Vec<u64>,
+    pub(crate) vv: Vv,
     /// For a key-agreement control message: its DGM op id
     /// (`sgm_dcgka::op_id(sender, control seq)`; updates and acks of
     /// updates are no DGM ops and are ignored when evaluating views).
@@ -45,14 +47,39 @@ pub(crate) struct Entry {
     pub(crate) out_of_line: bool,
 }
 
-/// Delivery tracking of one application message.
+/// Delivery tracking of one application message. Who has acknowledged it
+/// is not stored per message (O(members) per message, updated on every
+/// delivery: at 500 members that was half the CPU and gigabytes in the
+/// demo) but read from [`Book::acked`] when needed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Tracked {
     pub(crate) sender: Mid,
     pub(crate) seq: u64,
     pub(crate) at_ms: u64,
-    pub(crate) pending: BTreeSet<Mid>,
+    /// The intended readers: the other members when it was sent or
+    /// delivered here (its sender is skipped), shared between messages
+    /// while the membership is unchanged.
+    pub(crate) readers: Readers,
     pub(crate) warned: bool,
+    /// When `tick` next checks it: at `at_ms` + the delivery timeout, then
+    /// once per timeout while some reader has not acknowledged it.
+    pub(crate) check_ms: u64,
+}
+
+/// A shared set of members, persisted as a plain set.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Readers(pub(crate) Arc<BTreeSet<Mid>>);
+
+impl Serialize for Readers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Readers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeSet::<Mid>::deserialize(d).map(|r| Readers(Arc::new(r)))
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -63,16 +90,37 @@ pub(crate) struct Book {
     pub(crate) meta_order: VecDeque<Mix>,
     /// Every delivered broadcast in delivery order (a causal order).
     pub(crate) log: Vec<Mix>,
+    /// Position of each broadcast in `log` (derived; rebuilt on restore by
+    /// [`Book::reindex`]): sync answers sort what a peer lacks into
+    /// delivery order without walking the log.
+    #[serde(skip)]
+    pub(crate) pos: HashMap<Mix, usize>,
+    /// Recent merges by parent list (derived cache, not persisted).
+    #[serde(skip)]
+    vv_memo: VecDeque<(Vec<MessageId>, Vv)>,
     pub(crate) by_seq: BTreeMap<Mid, BTreeMap<u64, Mix>>,
     pub(crate) transcript: VecDeque<Entry>,
     pub(crate) app_heads: BTreeSet<Mix>,
     pub(crate) tracked: BTreeMap<Mix, Tracked>,
+    /// Per member, the version vector of its latest broadcast delivered
+    /// here: it acknowledges everything in that causal past (mpENC §3.5).
+    /// Overwritten on each delivery, O(1) (the vectors are shared).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) acked: BTreeMap<Mid, Vv>,
+    /// The readers of the next tracked message while the membership is
+    /// unchanged (derived; cleared when it changes).
+    #[serde(skip)]
+    pub(crate) readers: Option<Readers>,
     /// Since when a received application message waits for our ack.
     pub(crate) ack_due_since: Option<u64>,
     /// Since when key-agreement acks are held back.
     pub(crate) control_acks_since: Option<u64>,
     /// §7: updates/removals not yet dominated.
     pub(crate) undominated: BTreeSet<Mix>,
+    /// §7: since when `undominated` has held two or more (for the
+    /// fallback when the designated member does not dominate them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) undominated_since: Option<u64>,
     pub(crate) sent_since_update: u64,
     pub(crate) last_update_ms: u64,
     /// Per member, its epochs and when each was superseded.
@@ -93,11 +141,17 @@ pub(crate) struct Book {
     /// the welcome was last sent (re-sent by `tick`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) welcomes: BTreeMap<Mid, u64>,
+    /// When this member last asked a peer back in a sync answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) asked_back_ms: Option<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+
+/// Recent parent-list merges remembered ([`Book::past_of`]).
+const VV_MEMO: usize = 8;
 
 /// Most parked packets.
 pub(crate) const MAX_PARKED: usize = 1024;
@@ -120,6 +174,66 @@ impl Book {
         true
     }
 
+    /// Rebuilds the derived indexes after a restore.
+    pub(crate) fn reindex(&mut self) {
+        self.pos = self
+            .log
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+    }
+
+    /// Starts delivery tracking of `id`.
+    pub(crate) fn start_tracking(&mut self, id: Mix, t: Tracked) {
+        self.tracked.insert(id, t);
+    }
+
+    /// Stops delivery tracking of `id`.
+    pub(crate) fn stop_tracking(&mut self, id: &Mix) {
+        self.tracked.remove(id);
+    }
+
+    /// A broadcast from `reader` with version vector `vv` acknowledges its
+    /// causal past.
+    pub(crate) fn acknowledged(&mut self, reader: Mid, vv: &Vv) {
+        self.acked.insert(reader, vv.clone());
+    }
+
+    /// The readers of `t` (still in `members`) that have not acknowledged
+    /// it.
+    pub(crate) fn missing<'a>(
+        &'a self,
+        t: &'a Tracked,
+        members: &'a BTreeSet<Mid>,
+    ) -> impl Iterator<Item = Mid> + 'a {
+        t.readers.0.iter().copied().filter(move |r| {
+            *r != t.sender
+                && members.contains(r)
+                && !self
+                    .acked
+                    .get(r)
+                    .is_some_and(|v| self.covers(v, &t.sender, t.seq))
+        })
+    }
+
+    /// What a peer that has delivered `theirs` (per sender, the highest
+    /// seq; absent: none) lacks, in this member's delivery order, from
+    /// the per-sender index: O(senders + answer), not O(log).
+    pub(crate) fn lacking(&self, theirs: &HashMap<MemberId, u64>) -> Vec<Mix> {
+        let mut wanted: Vec<(usize, Mix)> = Vec::new();
+        for (m, seqs) in &self.by_seq {
+            let have = theirs.get(&m.0).copied().unwrap_or(0);
+            for id in seqs.range(have.saturating_add(1)..).map(|(_, id)| id) {
+                if let Some(p) = self.pos.get(id) {
+                    wanted.push((*p, *id));
+                }
+            }
+        }
+        wanted.sort_unstable_by_key(|(p, _)| *p);
+        wanted.into_iter().map(|(_, id)| id).collect()
+    }
+
     fn idx(&self, m: &MemberId) -> Option<usize> {
         self.cards.get(&Mid(*m)).map(|c| c.index)
     }
@@ -132,18 +246,10 @@ impl Book {
         seq: u64,
         parents: &[MessageId],
         max_meta: usize,
-    ) -> Vec<u64> {
-        let mut vv = vec![0u64; self.index.len()];
-        for p in parents {
-            if let Some(m) = self.meta.get(&Mix(*p)) {
-                for (a, b) in vv.iter_mut().zip(m.vv.iter()) {
-                    *a = (*a).max(*b);
-                }
-            }
-        }
-        if let Some(slot) = self.idx(&sender).and_then(|i| vv.get_mut(i)) {
-            *slot = seq;
-        }
+    ) -> Vv {
+        let own = self.idx(&sender).map(|i| (i, seq));
+        let past = self.past_of(parents);
+        let vv = Vv::merge([&past], own, self.index.len());
         self.meta.insert(
             Mix(id),
             Meta {
@@ -159,12 +265,39 @@ impl Book {
                 self.meta.remove(&old);
             }
         }
+        self.pos.insert(Mix(id), self.log.len());
         self.log.push(Mix(id));
         self.by_seq
             .entry(Mid(sender))
             .or_default()
             .insert(seq, Mix(id));
         vv
+    }
+
+    /// The merged version vector of `parents`. The broadcasts of one round
+    /// name the same heads (at n members, n broadcasts naming the same ~n
+    /// parents), so recent merges are remembered by parent list: each
+    /// broadcast of the round then shares one base instead of making its
+    /// own, which the next round would have to merge n at a time.
+    fn past_of(&mut self, parents: &[MessageId]) -> Vv {
+        if let Some((_, v)) = self.vv_memo.iter().find(|(p, _)| p.as_slice() == parents) {
+            return v.clone();
+        }
+        let v = Vv::merge(
+            parents
+                .iter()
+                .filter_map(|p| self.meta.get(&Mix(*p)))
+                .map(|m| &m.vv),
+            None,
+            self.index.len(),
+        );
+        // A single parent's vector is already shared; keep the memo for
+        // the merges that cost.
+        if parents.len() > 1 {
+            self.vv_memo.push_front((parents.to_vec(), v.clone()));
+            self.vv_memo.truncate(VV_MEMO);
+        }
+        v
     }
 
     /// Notes the DGM op id of a recorded control broadcast.
@@ -176,7 +309,7 @@ impl Book {
 
     /// The DGM op ids (candidates) of the control broadcasts in the causal
     /// past described by `vv`.
-    pub(crate) fn ops_in_past(&self, vv: &[u64]) -> Vec<[u8; 32]> {
+    pub(crate) fn ops_in_past(&self, vv: &Vv) -> Vec<[u8; 32]> {
         self.meta
             .values()
             .filter(|m| self.covers(vv, &m.sender, m.seq))
@@ -186,10 +319,8 @@ impl Book {
     }
 
     /// Whether `(sender, seq)` is in the causal past described by `vv`.
-    pub(crate) fn covers(&self, vv: &[u64], sender: &Mid, seq: u64) -> bool {
-        self.idx(&sender.0)
-            .and_then(|i| vv.get(i))
-            .is_some_and(|s| *s >= seq)
+    pub(crate) fn covers(&self, vv: &Vv, sender: &Mid, seq: u64) -> bool {
+        self.idx(&sender.0).is_some_and(|i| vv.get(i) >= seq)
     }
 
     /// A new epoch of `member` supersedes its older ones at `now`.
@@ -208,8 +339,9 @@ impl Book {
         }
     }
 
-    /// §7: a delivered update/removal `id` with version vector `vv`.
-    pub(crate) fn note_pcs(&mut self, id: MessageId, vv: &[u64]) {
+    /// §7: a delivered update/removal `id` with version vector `vv`,
+    /// delivered at `now`.
+    pub(crate) fn note_pcs(&mut self, id: MessageId, vv: &Vv, now: u64) {
         let dominated: Vec<Mix> = self
             .undominated
             .iter()
@@ -224,5 +356,18 @@ impl Book {
             self.undominated.remove(&d);
         }
         self.undominated.insert(Mix(id));
+        if self.undominated.len() >= 2 {
+            self.undominated_since.get_or_insert(now);
+        } else {
+            self.undominated_since = None;
+        }
+    }
+
+    /// §7: this member's own update or removal dominates everything it
+    /// delivered.
+    pub(crate) fn dominated_by_own(&mut self, id: MessageId) {
+        self.undominated.clear();
+        self.undominated.insert(Mix(id));
+        self.undominated_since = None;
     }
 }

@@ -7,7 +7,7 @@ use sgm_acb::{Acb, DirectPart, MessageId};
 use sgm_crypto::{CryptoRng, MemberId, Secret, SecretBytes, SigningKey};
 use sgm_dcgka::{Dcgka, Outgoing, PrekeyDirectory};
 
-use crate::book::{Book, Entry, Tracked};
+use crate::book::{Book, Entry, Readers, Tracked};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::event::{Event, TranscriptEntry};
@@ -21,6 +21,16 @@ use crate::padding::pad;
 /// A welcome not answered (nothing heard from the new member) is re-sent
 /// by [`Group::tick`] after this long.
 pub const WELCOME_RESEND_MS: u64 = 2_000;
+
+/// §7 fallback: concurrent updates/removals that the designated member
+/// (see [`Group::dominating_update_due`]) has not dominated after this
+/// long are dominated by whichever member sends next, as the rule
+/// originally asks (the designee may be offline, partitioned or gone).
+pub const DOMINATE_FALLBACK_MS: u64 = 10_000;
+
+/// Acks are spread over this many ms per known member (see
+/// `Group::ack_delay`): 48 ms at 12 members, 2 s at 500.
+pub const ACK_SPREAD_PER_MEMBER_MS: u64 = 4;
 
 /// Largest application plaintext.
 pub const MAX_PLAINTEXT: usize = 256 * 1024;
@@ -189,18 +199,91 @@ impl Group {
     /// The messages some intended reader has not acknowledged yet, with
     /// those readers.
     pub fn unacknowledged(&self) -> BTreeMap<MessageId, BTreeSet<MemberId>> {
+        let members: BTreeSet<Mid> = self.members().into_iter().map(Mid).collect();
         self.book
             .tracked
             .iter()
-            .filter(|(_, t)| !t.pending.is_empty())
-            .map(|(id, t)| (id.0, t.pending.iter().map(|m| m.0).collect()))
+            .map(|(id, t)| {
+                let missing = self.book.missing(t, &members).map(|m| m.0).collect();
+                (id.0, missing)
+            })
+            .filter(|(_, missing): &(MessageId, BTreeSet<MemberId>)| !missing.is_empty())
             .collect()
+    }
+
+    /// The other members, shared while the membership is unchanged (the
+    /// readers of tracked messages).
+    pub(crate) fn readers(&mut self) -> Readers {
+        if let Some(r) = &self.book.readers {
+            return r.clone();
+        }
+        let me = self.me();
+        let others = self.members().into_iter().filter(|m| *m != me).map(Mid);
+        let r = Readers(std::sync::Arc::new(others.collect()));
+        self.book.readers = Some(r.clone());
+        r
     }
 
     /// Whether the §7 rule asks for an update before the next message:
     /// several concurrent updates/removals with nothing dominating them yet.
     pub fn needs_dominating_update(&self) -> bool {
         self.config.dominate_concurrent && self.book.undominated.len() >= 2
+    }
+
+    /// Whether this member should send the §7 dominating update now.
+    ///
+    /// One update whose causal past holds the concurrent operations
+    /// dominates them all. If every member that sends did one (the rule as
+    /// written), concurrent senders would make concurrent updates, each
+    /// again needing domination: at n members that is O(n) updates per
+    /// round of messages, each acked by everyone, O(n³) packets received
+    /// (the 500-member demo never finished). So one member is designated:
+    /// the author of the smallest undominated operation id that is still a
+    /// member (members that delivered the same operations agree on it). It
+    /// updates from `tick` after [`Config::ack_delay_ms`] (more concurrent
+    /// operations may arrive meanwhile) or before its next message. Anyone
+    /// else does so only after [`DOMINATE_FALLBACK_MS`].
+    pub(crate) fn dominating_update_due(&self, now_ms: u64, from_tick: bool) -> bool {
+        if !self.needs_dominating_update() {
+            return false;
+        }
+        let since = self.book.undominated_since.unwrap_or(now_ms);
+        let waited = now_ms.saturating_sub(since);
+        if waited >= DOMINATE_FALLBACK_MS {
+            return !from_tick;
+        }
+        self.dominator() == Some(self.me()) && (!from_tick || waited >= self.config.ack_delay_ms)
+    }
+
+    /// How long this member's acks wait: [`Config::ack_delay_ms`] plus a
+    /// fixed per-member offset below [`ACK_SPREAD_PER_MEMBER_MS`] × the
+    /// members known. Every member acks each round of messages or each
+    /// key-agreement operation; sent at the same instant, the acks are all
+    /// concurrent, every member becomes a head, and every later broadcast
+    /// names all n of them (16 KiB of parents each at 500 members, decoded
+    /// by everyone). Spread out, each ack sees the earlier ones and names
+    /// only the few heads since.
+    fn ack_delay(&self) -> u64 {
+        let spread = ACK_SPREAD_PER_MEMBER_MS.saturating_mul(self.book.cards.len() as u64);
+        let me = self.me();
+        let seed = me
+            .as_bytes()
+            .first_chunk::<8>()
+            .map_or(0, |b| u64::from_le_bytes(*b));
+        let offset = seed % spread.max(1);
+        self.config.ack_delay_ms.saturating_add(offset)
+    }
+
+    /// The member designated to dominate the undominated operations.
+    fn dominator(&self) -> Option<MemberId> {
+        let members = self.dcgka.members();
+        self.book
+            .undominated
+            .iter()
+            .filter_map(|u| self.book.meta.get(u))
+            .map(|m| m.sender.0)
+            .find(|s| members.contains(s))
+            .or_else(|| members.first().copied())
     }
 
     /// How many application messages were never meant for this member
@@ -374,6 +457,7 @@ impl Group {
             }
             s.group_id = Some(GroupId(*Secret::<16>::random(rng).expose_secret()));
             let out = s.dcgka.create(&ids, rng, directory)?;
+            s.book.readers = None;
             s.book.joined = true;
             s.book.last_update_ms = now_ms;
             let mut cards: Vec<Invite> = invites.to_vec();
@@ -468,6 +552,7 @@ impl Group {
                 s.register(inv);
                 let id = inv.member_id();
                 let out = s.dcgka.add(id, rng, directory)?;
+                s.book.readers = None;
                 for (i, o) in out.messages.iter().enumerate() {
                     let last = i + 1 == out.messages.len();
                     let (_, env) =
@@ -527,6 +612,7 @@ impl Group {
             }
             let to = s.others();
             let out = s.dcgka.remove(&ids, rng, directory)?;
+            s.book.readers = None;
             s.send_pcs(acc, &out.messages, &to, rng)?;
             s.note_own_pcs(out.update_secret.epoch, now_ms);
             acc.events.push(Event::MembershipChanged {
@@ -563,9 +649,7 @@ impl Group {
         }
         self.book.control_acks_since = None;
         if let Some(id) = last {
-            // Our own update dominates everything we delivered.
-            self.book.undominated.clear();
-            self.book.undominated.insert(Mix(id));
+            self.book.dominated_by_own(id);
         }
         Ok(())
     }
@@ -620,7 +704,7 @@ impl Group {
                 .config
                 .update_after_ms
                 .is_some_and(|t| now_ms.saturating_sub(self.book.last_update_ms) >= t)
-            || self.needs_dominating_update()
+            || self.dominating_update_due(now_ms, false)
     }
 
     /// Sends an application message. The update policy may put a PCS update
@@ -671,7 +755,7 @@ impl Group {
             let me = s.me();
             s.push_transcript(id, me, plaintext.to_vec(), parents);
             let seq = s.acb.delivered_seq_of(&me).unwrap_or(0);
-            s.track(id, me, seq, now_ms, to.into_iter().collect());
+            s.track(id, me, seq, now_ms);
             s.book.sent_since_update += 1;
             acc.sent = Some(id);
             Ok(())
@@ -711,25 +795,20 @@ impl Group {
         }
     }
 
-    pub(crate) fn track(
-        &mut self,
-        id: MessageId,
-        sender: MemberId,
-        seq: u64,
-        now_ms: u64,
-        pending: BTreeSet<MemberId>,
-    ) {
-        if pending.is_empty() {
+    pub(crate) fn track(&mut self, id: MessageId, sender: MemberId, seq: u64, now_ms: u64) {
+        let readers = self.readers();
+        if readers.0.iter().all(|r| r.0 == sender) {
             return;
         }
-        self.book.tracked.insert(
+        self.book.start_tracking(
             Mix(id),
             Tracked {
                 sender: Mid(sender),
                 seq,
                 at_ms: now_ms,
-                pending: pending.into_iter().map(Mid).collect(),
+                readers,
                 warned: false,
+                check_ms: now_ms.saturating_add(self.config.delivery_timeout_ms),
             },
         );
         while self.book.tracked.len() > self.config.max_tracked_messages.max(1) {
@@ -741,9 +820,7 @@ impl Group {
                 .min_by_key(|(_, t)| t.at_ms)
                 .map(|(k, _)| *k);
             match oldest {
-                Some(k) => {
-                    self.book.tracked.remove(&k);
-                }
+                Some(k) => self.book.stop_tracking(&k),
                 None => break,
             }
         }
@@ -759,18 +836,45 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
-        if !self.tick_has_work(now_ms) {
-            return Ok(self.finish(Acc::default(), false));
+        let mut out = if self.tick_has_work(now_ms) {
+            self.act(|s, acc| s.tick_actions(acc, now_ms, rng, directory))?
+        } else {
+            self.finish(Acc::default(), false)
+        };
+        // Infallible bookkeeping, done in place: running it inside `act`
+        // would copy the whole state (the broadcast store included) each
+        // time a tracked message comes due.
+        if self.is_member() && self.book.tracked.values().any(|t| now_ms >= t.check_ms) {
+            let members: BTreeSet<Mid> = self.members().into_iter().map(Mid).collect();
+            let mut acc = Acc::default();
+            self.check_tracked(&mut acc, now_ms, &members);
+            out.events.append(&mut acc.events);
+            if self.config.state_in_output {
+                out.state = Some(self.to_bytes());
+            }
         }
-        self.act(|s, acc| {
+        Ok(out)
+    }
+
+    /// The actions of [`Group::tick`] that may fail (run on a copy).
+    fn tick_actions(
+        &mut self,
+        acc: &mut Acc,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<()> {
+        {
+            let s = self;
             let to = s.others();
             if s.config
                 .update_after_ms
                 .is_some_and(|t| now_ms.saturating_sub(s.book.last_update_ms) >= t)
+                || s.dominating_update_due(now_ms, true)
             {
                 s.do_update(acc, now_ms, rng, directory)?;
             }
-            let delay = s.config.ack_delay_ms;
+            let delay = s.ack_delay();
             if s.dcgka.pending_len() > 0
                 && s.book
                     .control_acks_since
@@ -809,38 +913,20 @@ impl Group {
                     s.book.welcomes.insert(Mid(m), now_ms);
                 }
             }
-            let timeout = s.config.delivery_timeout_ms;
-            let mut done = Vec::new();
-            for (id, t) in s.book.tracked.iter_mut() {
-                t.pending.retain(|m| members.contains(m));
-                if t.pending.is_empty() {
-                    done.push(*id);
-                } else if !t.warned && now_ms.saturating_sub(t.at_ms) >= timeout {
-                    t.warned = true;
-                    acc.events
-                        .push(Event::Warning(crate::event::Warning::Undelivered {
-                            id: id.0,
-                            sender: t.sender.0,
-                            missing: t.pending.iter().map(|m| m.0).collect(),
-                        }));
-                }
-            }
-            for id in done {
-                s.book.tracked.remove(&id);
-            }
             Ok(())
-        })
+        }
     }
 
     fn tick_has_work(&self, now_ms: u64) -> bool {
         if !self.is_member() {
             return false;
         }
-        let delay = self.config.ack_delay_ms;
+        let delay = self.ack_delay();
         let due = |t: Option<u64>| t.is_some_and(|t| now_ms.saturating_sub(t) >= delay);
         self.config
             .update_after_ms
             .is_some_and(|t| now_ms.saturating_sub(self.book.last_update_ms) >= t)
+            || self.dominating_update_due(now_ms, true)
             || (self.dcgka.pending_len() > 0
                 && (self.book.control_acks_since.is_none() || due(self.book.control_acks_since)))
             || due(self.book.ack_due_since)
@@ -849,11 +935,44 @@ impl Group {
                 .welcomes
                 .values()
                 .any(|at| now_ms.saturating_sub(*at) >= WELCOME_RESEND_MS)
-            || self.book.tracked.values().any(|t| {
-                t.pending.is_empty()
-                    || (!t.warned
-                        && now_ms.saturating_sub(t.at_ms) >= self.config.delivery_timeout_ms)
-            })
+    }
+
+    /// Delivery consistency: tracked messages due for a check are dropped
+    /// when every reader still in the group acknowledged them, or else
+    /// warned about (once) and checked again a timeout later.
+    fn check_tracked(&mut self, acc: &mut Acc, now_ms: u64, members: &BTreeSet<Mid>) {
+        self.book.acked.retain(|m, _| members.contains(m));
+        let due: Vec<Mix> = self
+            .book
+            .tracked
+            .iter()
+            .filter(|(_, t)| now_ms >= t.check_ms)
+            .map(|(id, _)| *id)
+            .collect();
+        let timeout = self.config.delivery_timeout_ms;
+        for id in due {
+            let Some(t) = self.book.tracked.get(&id) else {
+                continue;
+            };
+            let missing: Vec<MemberId> = self.book.missing(t, members).map(|m| m.0).collect();
+            let (sender, warned) = (t.sender, t.warned);
+            if missing.is_empty() {
+                self.book.stop_tracking(&id);
+                continue;
+            }
+            if !warned {
+                acc.events
+                    .push(Event::Warning(crate::event::Warning::Undelivered {
+                        id: id.0,
+                        sender: sender.0,
+                        missing,
+                    }));
+            }
+            if let Some(t) = self.book.tracked.get_mut(&id) {
+                t.warned = true;
+                t.check_ms = now_ms.saturating_add(timeout.max(1));
+            }
+        }
     }
 
     /// A request for what `peer` has and this member lacks (anti-entropy:

@@ -117,16 +117,20 @@ mod padding;
 mod persist;
 mod receive;
 pub mod vectors;
+mod vv;
 
 pub use config::{Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
-pub use group::{Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS};
+pub use group::{
+    ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
+};
 pub use ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
 pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};
 pub use persist::STATE_VERSION;
+pub use receive::{ASK_BACK_MS, MAX_RESEND_BYTES};
 pub use sgm_acb::MessageId;
 pub use sgm_crypto::MemberId;
 pub use sgm_dcgka::PrekeyDirectory;

@@ -24,7 +24,7 @@ use crate::group::Group;
 use crate::ids::{GROUP_ID_LEN, GroupId, UserId};
 
 /// Version byte of the persisted state.
-pub const STATE_VERSION: u8 = 1;
+pub const STATE_VERSION: u8 = 2;
 
 #[derive(Clone, PartialEq, Message, Zeroize, ZeroizeOnDrop)]
 struct StatePb {
@@ -71,7 +71,8 @@ impl Group {
         let pb = StatePb::decode(body).map_err(|_| Error::State("not a state encoding"))?;
         let config: Config =
             serde_json::from_slice(&pb.config).map_err(|_| Error::State("config"))?;
-        let book: Book = serde_json::from_slice(&pb.book).map_err(|_| Error::State("book"))?;
+        let mut book: Book = serde_json::from_slice(&pb.book).map_err(|_| Error::State("book"))?;
+        book.reindex();
         let group_id = if pb.group.is_empty() {
             None
         } else {

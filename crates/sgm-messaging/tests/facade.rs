@@ -15,8 +15,8 @@ use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use sgm_crypto::SeedableRng;
 use sgm_messaging::{
-    Config, Destination, Error, Event, Group, Invite, KeyServer, MemberId, MessageId, NotForMe,
-    Output, PacketKind, UserId, WELCOME_RESEND_MS, Warning,
+    Config, Destination, Error, Event, Group, Invite, KeyServer, MAX_RESEND_BYTES, MemberId,
+    MessageId, NotForMe, Output, PacketKind, UserId, WELCOME_RESEND_MS, Warning,
 };
 use sgm_sim::{LinkConfig, NodeId, SimConfig, Simulator};
 
@@ -518,6 +518,125 @@ fn messages_not_meant_for_a_member_are_not_warnings() {
     );
     let _ = concurrent;
     assert!(!net.not_for_me.is_empty());
+}
+
+/// Delivers what is in flight for `ms` without ticking anyone.
+fn deliver_only(net: &mut Net, ms: u64) {
+    let end = net.sim.now() + ms;
+    while let Some(d) = net.sim.next_delivery_until(end) {
+        let now = net.sim.now();
+        let g = net.groups.get_mut(&d.to).unwrap();
+        if let Ok(out) = g.receive(&d.bytes, now, &mut net.rng, &mut net.keys) {
+            net.dispatch(d.to, out);
+        }
+    }
+}
+
+/// Regression (500-member demo): after concurrent updates, members that
+/// send concurrently must not each update first (each such update is
+/// concurrent with the others and acked by everyone: O(n) updates per
+/// round). One designated member dominates them, from `tick`.
+#[test]
+fn concurrent_senders_leave_domination_to_one_member() {
+    let (mut net, nodes) = start(6, 31, ideal(), Config::default());
+    for &n in &nodes[1..3] {
+        net.act(n, |g, now, rng, keys| g.update(now, rng, keys))
+            .unwrap();
+    }
+    deliver_only(&mut net, 500);
+    assert!(net.groups[&nodes[4]].needs_dominating_update());
+    let mut updated_first = 0;
+    for &n in &nodes[3..] {
+        let me = net.groups[&n].me();
+        let audience = net.groups[&n].members().into_iter().filter(|m| *m != me);
+        let audience: BTreeSet<MemberId> = audience.collect();
+        let now = net.sim.now();
+        let g = net.groups.get_mut(&n).unwrap();
+        let out = g.send(b"hi", now, &mut net.rng, &mut net.keys).unwrap();
+        let id = out.sent.unwrap();
+        net.sent.insert(id, (me, b"hi".to_vec(), audience));
+        let mine = net.decrypted.entry(me).or_default();
+        mine.insert(id, b"hi".to_vec());
+        let own_update = out
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::KeyUpdated { member, .. } if *member == me));
+        updated_first += usize::from(own_update);
+        net.dispatch(n, out);
+    }
+    // The designee is one of the two updaters, so none of these three.
+    assert_eq!(updated_first, 0);
+    net.run(3_000, true);
+    net.check().unwrap();
+    for g in net.groups.values() {
+        assert!(
+            !g.needs_dominating_update(),
+            "{} still undominated",
+            g.user()
+        );
+    }
+}
+
+/// Regression (500-member demo): a sync answer is bounded in bytes and is
+/// a causal prefix, so a member far behind catches up over a few requests
+/// instead of getting (and buffering) everything in one packet.
+#[test]
+fn a_member_far_behind_catches_up_in_bounded_answers() {
+    // Serializing megabytes of state after every step is slow in debug.
+    let config = Config {
+        state_in_output: false,
+        ..Config::default()
+    };
+    let (mut net, nodes) = start(3, 37, ideal(), config);
+    net.sim.set_online(nodes[2], false).unwrap();
+    let big = "x".repeat(200_000);
+    let mut ids = Vec::new();
+    for _ in 0..24 {
+        ids.push(net.send(nodes[0], &big).unwrap());
+    }
+    net.run(500, false);
+    net.sim.set_online(nodes[2], true).unwrap();
+    let peer = net.groups[&nodes[0]].me();
+    let mut rounds = 0;
+    while ids.iter().any(|id| {
+        !net.decrypted
+            .get(&net.groups[&nodes[2]].me())
+            .is_some_and(|d| d.contains_key(id))
+    }) {
+        rounds += 1;
+        assert!(
+            rounds <= 3,
+            "not caught up after {} sync rounds",
+            rounds - 1
+        );
+        let now = net.sim.now();
+        let ask = net
+            .groups
+            .get_mut(&nodes[2])
+            .unwrap()
+            .sync_request(peer)
+            .unwrap();
+        let g0 = net.groups.get_mut(&nodes[0]).unwrap();
+        let answer = g0
+            .receive(&ask.packets[0].bytes, now, &mut net.rng, &mut net.keys)
+            .unwrap();
+        let resends: Vec<_> = answer
+            .packets
+            .iter()
+            .filter(|p| p.kind == PacketKind::Resend)
+            .collect();
+        assert_eq!(resends.len(), 1);
+        // Framing and length prefixes on top of the envelopes.
+        assert!(resends[0].bytes.len() <= MAX_RESEND_BYTES + 4096);
+        let g2 = net.groups.get_mut(&nodes[2]).unwrap();
+        let out = g2
+            .receive(&resends[0].bytes, now, &mut net.rng, &mut net.keys)
+            .unwrap();
+        // A causal prefix: nothing waits for a predecessor.
+        assert_eq!(g2.waiting(), 0);
+        net.dispatch(nodes[2], out);
+    }
+    assert!(rounds >= 2, "{rounds}");
 }
 
 #[derive(Debug, Clone)]
