@@ -361,9 +361,36 @@ impl Group {
         payload: Payload,
         direct: Vec<DirectPart>,
     ) -> Result<(MessageId, Vec<u8>)> {
+        self.broadcast_as(payload, direct, false)
+    }
+
+    /// Broadcasts an acknowledgment (a DCGKA ack or a delivery ack) as an
+    /// sgm-acb leaf: nothing later names it as a parent, so after everyone
+    /// acks an operation the next message names one parent, not one per
+    /// member (acks need no causal order among themselves, §8.1, and an
+    /// ack is never acknowledged).
+    pub(crate) fn broadcast_ack(
+        &mut self,
+        payload: Payload,
+        direct: Vec<DirectPart>,
+    ) -> Result<(MessageId, Vec<u8>)> {
+        self.broadcast_as(payload, direct, true)
+    }
+
+    fn broadcast_as(
+        &mut self,
+        payload: Payload,
+        direct: Vec<DirectPart>,
+        leaf: bool,
+    ) -> Result<(MessageId, Vec<u8>)> {
         let gid = self.gid()?;
         let parents = self.acb.heads();
-        let out = self.acb.broadcast(payload.encode(&gid), direct)?;
+        let payload = payload.encode(&gid);
+        let out = if leaf {
+            self.acb.broadcast_leaf(payload, direct)?
+        } else {
+            self.acb.broadcast(payload, direct)?
+        };
         let me = self.me();
         self.book.record(
             out.id,
@@ -406,13 +433,15 @@ impl Group {
                 body: d.to_bytes(),
             })
             .collect();
-        let (id, env) = self.broadcast(
-            Payload::Control {
-                control: out.control.to_bytes(),
-                cards,
-            },
-            direct,
-        )?;
+        let payload = Payload::Control {
+            control: out.control.to_bytes(),
+            cards,
+        };
+        let (id, env) = if out.control.kind.acknowledged().is_some() {
+            self.broadcast_ack(payload, direct)?
+        } else {
+            self.broadcast(payload, direct)?
+        };
         let me = self.me();
         self.book
             .note_op(id, sgm_dcgka::op_id(&me, out.control.seq).0);
@@ -886,7 +915,7 @@ impl Group {
                 .ack_due_since
                 .is_some_and(|t| now_ms.saturating_sub(t) >= delay)
             {
-                let (_, env) = s.broadcast(Payload::Ack, Vec::new())?;
+                let (_, env) = s.broadcast_ack(Payload::Ack, Vec::new())?;
                 s.emit(acc, Destination::Members(to.clone()), PacketKind::Ack, &env)?;
             }
             let members: BTreeSet<Mid> = s.members().into_iter().map(Mid).collect();
