@@ -18,13 +18,9 @@
 
 use crate::Malformed;
 
-/// Appends `v` as minimal unsigned LEB128.
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+/// Appends `v` as minimal unsigned LEB128 (protobuf's varint).
+pub(crate) fn put_varint(out: &mut Vec<u8>, v: u64) {
+    prost::encoding::encode_varint(v, out);
 }
 
 /// Appends `bytes` with its length in front.
@@ -65,25 +61,21 @@ impl<'a> Reader<'a> {
 
     /// A minimal LEB128 integer of at most 64 bits.
     pub(crate) fn varint(&mut self) -> Result<u64, Malformed> {
-        let mut value = 0u64;
-        for i in 0..10u32 {
-            let b = self.byte()?;
-            let bits = u64::from(b & 0x7f);
-            // The tenth group may only hold bit 63.
-            if i == 9 && bits > 1 {
-                return Err(Malformed::NotCanonical);
+        let before = self.rest.len();
+        let v = prost::encoding::decode_varint(&mut self.rest).map_err(|_| {
+            // prost reports both a cut-off and an overlong encoding; a
+            // varint that ends at the input's end is the cut-off.
+            if self.rest.iter().all(|b| b & 0x80 != 0) {
+                Malformed::Truncated
+            } else {
+                Malformed::NotCanonical
             }
-            value |= bits << (7 * i);
-            if b & 0x80 == 0 {
-                // A final zero group after the first is a longer encoding
-                // of a smaller number.
-                if i > 0 && b == 0 {
-                    return Err(Malformed::NotCanonical);
-                }
-                return Ok(value);
-            }
+        })?;
+        // A longer encoding of a smaller number decodes too: refuse it.
+        if before - self.rest.len() != prost::encoding::encoded_len_varint(v) {
+            return Err(Malformed::NotCanonical);
         }
-        Err(Malformed::NotCanonical)
+        Ok(v)
     }
 
     /// A length-prefixed byte string.

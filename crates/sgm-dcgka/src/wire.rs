@@ -27,13 +27,7 @@ pub(crate) fn encode<M: Message>(msg: &M) -> Vec<u8> {
 
 /// Inverse of [`encode`], strict.
 pub(crate) fn decode<M: Message + Default>(bytes: &[u8], what: &'static str) -> Result<M> {
-    if bytes.len() > MAX_MESSAGE_LEN {
-        return Err(DcgkaError::Malformed(what));
-    }
-    let (&version, body) = bytes.split_first().ok_or(DcgkaError::Malformed(what))?;
-    if version != WIRE_VERSION {
-        return Err(DcgkaError::UnsupportedVersion(version));
-    }
+    let body = versioned_body(bytes, what)?;
     let msg = M::decode(body).map_err(|_| DcgkaError::Malformed(what))?;
     if msg.encode_to_vec() != body {
         return Err(DcgkaError::Malformed(what));
