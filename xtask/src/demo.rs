@@ -361,7 +361,8 @@ impl World {
                 let now = self.now();
                 let out = self.timed("receive", |w| {
                     let g = w.groups.get_mut(&d.to)?;
-                    g.receive(&d.bytes, now, &mut w.rng, &mut w.keys).ok()
+                    g.receive_shared(d.bytes.clone(), now, &mut w.rng, &mut w.keys)
+                        .ok()
                 });
                 if let Some(out) = out {
                     self.dispatch(d.to, out);

@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::ops::RangeInclusive;
 
+use bytes::Bytes;
+
 use sgm_crypto::{MemberId, SigningKey, VerifyingKey};
 
 use crate::buffer::{Buffer, Dep};
@@ -265,11 +267,20 @@ impl Acb {
     /// messages or waiting in the buffer with a verified signature; any
     /// member may forward it (messages are self-authenticating).
     pub fn get(&self, id: &MessageId) -> Option<&[u8]> {
+        self.stored_envelope(id).map(Bytes::as_ref)
+    }
+
+    /// [`Acb::get`], shared: a reference to the stored bytes, not a copy.
+    pub fn get_shared(&self, id: &MessageId) -> Option<Bytes> {
+        self.stored_envelope(id).cloned()
+    }
+
+    fn stored_envelope(&self, id: &MessageId) -> Option<&Bytes> {
         self.store.get(id).or_else(|| {
             self.buffer
                 .get(id)
                 .filter(|e| e.verified_with.is_some())
-                .map(|e| e.msg.bytes())
+                .map(|e| e.msg.bytes_shared_ref())
         })
     }
 
@@ -414,6 +425,17 @@ impl Acb {
         bytes: &[u8],
         membership: &impl MembershipCheck,
     ) -> Result<Receipt, AcbError> {
+        self.receive_shared(Bytes::copy_from_slice(bytes), membership)
+    }
+
+    /// [`Acb::receive`] without a copy: the store and the buffer keep (a
+    /// reference to) `bytes`. A slice of a larger buffer keeps all of it
+    /// alive while the envelope is held.
+    pub fn receive_shared(
+        &mut self,
+        bytes: Bytes,
+        membership: &impl MembershipCheck,
+    ) -> Result<Receipt, AcbError> {
         let msg = self.check(bytes)?;
         let Some((msg, key)) = msg else {
             return Ok(Receipt {
@@ -445,6 +467,11 @@ impl Acb {
     /// without delivering. Then call [`Acb::deliver_next`] until it returns
     /// `None`, updating the membership layer between calls.
     pub fn accept(&mut self, bytes: &[u8]) -> Result<Accepted, AcbError> {
+        self.accept_shared(Bytes::copy_from_slice(bytes))
+    }
+
+    /// [`Acb::accept`] without a copy (see [`Acb::receive_shared`]).
+    pub fn accept_shared(&mut self, bytes: Bytes) -> Result<Accepted, AcbError> {
         match self.check(bytes)? {
             None => Ok(Accepted::Duplicate),
             Some((msg, key)) => Ok(if self.admit(msg, key) {
@@ -488,7 +515,7 @@ impl Acb {
     /// Validates `bytes` without changing the state. `Ok(None)`: duplicate.
     fn check(
         &self,
-        bytes: &[u8],
+        bytes: Bytes,
     ) -> Result<Option<(SignedEnvelope, Option<VerifyingKey>)>, AcbError> {
         let msg = SignedEnvelope::decode_with(bytes, self.config.decode_limits())?;
         let id = msg.id();

@@ -86,6 +86,9 @@ pub mod vectors;
 mod wire;
 
 pub use acb::{Acb, Accepted, Delivered, Outgoing, Receipt};
+/// The shared byte buffer of [`Acb::receive_shared`] (re-exported so a
+/// caller needs no direct dependency on `bytes`).
+pub use bytes::Bytes;
 pub use checkpoint::CHECKPOINT_VERSION;
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};

@@ -2,6 +2,7 @@
 //! docs/acb.md). The encoding holds the signing key, so it is returned as
 //! [`SecretBytes`] (zeroized on drop).
 
+use bytes::Bytes;
 use prost::Message as _;
 use sgm_crypto::{MemberId, Secret, SecretBytes, SigningKey, VerifyingKey};
 
@@ -124,7 +125,7 @@ impl Acb {
                     arrived: e.arrived,
                 })
                 .collect(),
-            store: self.store.iter().map(<[u8]>::to_vec).collect(),
+            store: self.store.iter().map(|b| b.to_vec()).collect(),
             rejected: self
                 .rejected_order
                 .iter()
@@ -162,10 +163,11 @@ impl Acb {
         }
         let limits = acb.config.decode_limits();
         for s in &wire.store {
-            let m = SignedEnvelope::decode_with(s, limits)?;
+            let m = SignedEnvelope::decode_with(Bytes::copy_from_slice(s), limits)?;
+            let (id, bytes) = (m.id(), m.shared_bytes());
             acb.store.insert(
-                m.id(),
-                s.clone(),
+                id,
+                bytes,
                 acb.config.store_max_count,
                 acb.config.store_max_bytes,
             );
@@ -174,7 +176,7 @@ impl Acb {
             acb.remember_rejected_pub(msg_id(r)?);
         }
         for b in &wire.buffer {
-            let m = SignedEnvelope::decode_with(&b.bytes, limits)?;
+            let m = SignedEnvelope::decode_with(Bytes::copy_from_slice(&b.bytes), limits)?;
             let key = match b.verified_with.len() {
                 0 => None,
                 _ => Some(vk(&b.verified_with)?),

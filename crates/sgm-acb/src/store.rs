@@ -2,13 +2,16 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use bytes::Bytes;
+
 use crate::MessageId;
 
 /// Delivered envelopes by id, evicted first-in first-out when either bound
-/// is reached.
+/// is reached. The bytes are shared with whoever else holds them (the
+/// received packet, a copy of the state), so cloning the store is cheap.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Store {
-    map: HashMap<MessageId, Vec<u8>>,
+    map: HashMap<MessageId, Bytes>,
     order: VecDeque<MessageId>,
     bytes: usize,
 }
@@ -17,7 +20,7 @@ impl Store {
     pub(crate) fn insert(
         &mut self,
         id: MessageId,
-        bytes: Vec<u8>,
+        bytes: Bytes,
         max_count: usize,
         max_bytes: usize,
     ) {
@@ -37,12 +40,12 @@ impl Store {
         self.map.insert(id, bytes);
     }
 
-    pub(crate) fn get(&self, id: &MessageId) -> Option<&[u8]> {
-        self.map.get(id).map(Vec::as_slice)
+    pub(crate) fn get(&self, id: &MessageId) -> Option<&Bytes> {
+        self.map.get(id)
     }
 
     /// Oldest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Bytes> {
         self.order.iter().filter_map(|id| self.get(id))
     }
 

@@ -11,6 +11,8 @@
 
 use core::fmt;
 
+use bytes::Bytes;
+
 use sgm_crypto::{MEMBER_ID_LEN, MemberId, Signature, SigningKey, VerifyingKey};
 
 use crate::body_codec::{Reader, put_len_prefixed, put_varint};
@@ -240,7 +242,9 @@ impl Envelope {
 pub struct SignedEnvelope {
     envelope: Envelope,
     signature: Signature,
-    bytes: Vec<u8>,
+    /// Shared: the store, the buffer and re-sends hold the received
+    /// allocation itself, not a copy.
+    bytes: Bytes,
     id: MessageId,
 }
 
@@ -265,20 +269,26 @@ impl SignedEnvelope {
         Self {
             envelope,
             signature,
-            bytes,
+            bytes: Bytes::from(bytes),
             id,
         }
     }
 
     /// Decodes with the default limits of [`crate::AcbConfig`].
     pub fn decode(bytes: &[u8]) -> Result<Self, AcbError> {
+        Self::decode_shared(Bytes::copy_from_slice(bytes))
+    }
+
+    /// [`SignedEnvelope::decode`] without copying: the envelope keeps (a
+    /// reference to) `bytes`.
+    pub fn decode_shared(bytes: Bytes) -> Result<Self, AcbError> {
         Self::decode_with(bytes, crate::AcbConfig::default().decode_limits())
     }
 
     /// Strict decoding: every field well-formed, the encoding canonical
     /// (re-encoding gives the same bytes, so unknown fields, trailing bytes
     /// and non-minimal encodings are rejected). Never panics.
-    pub(crate) fn decode_with(bytes: &[u8], limits: DecodeLimits) -> Result<Self, AcbError> {
+    pub(crate) fn decode_with(bytes: Bytes, limits: DecodeLimits) -> Result<Self, AcbError> {
         if bytes.len() > limits.max_message_bytes {
             return Err(AcbError::TooLarge {
                 size: bytes.len(),
@@ -298,11 +308,12 @@ impl SignedEnvelope {
             .ok_or(AcbError::Malformed(Malformed::Truncated))?;
         let signature = Signature::from_bytes(*signature);
         let envelope = Envelope::decode_body(body_bytes, limits).map_err(AcbError::Malformed)?;
+        let id = MessageId::of_envelope(&bytes);
         Ok(Self {
             envelope,
             signature,
-            bytes: bytes.to_vec(),
-            id: MessageId::of_envelope(bytes),
+            bytes,
+            id,
         })
     }
 
@@ -333,7 +344,16 @@ impl SignedEnvelope {
         self.id
     }
 
-    pub(crate) fn into_parts(self) -> (Envelope, Vec<u8>) {
+    /// The encoded envelope, shared (a reference count, not a copy).
+    pub fn shared_bytes(&self) -> Bytes {
+        self.bytes.clone()
+    }
+
+    pub(crate) fn bytes_shared_ref(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    pub(crate) fn into_parts(self) -> (Envelope, Bytes) {
         (self.envelope, self.bytes)
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bytes::Bytes;
 use sgm_2sm::{PrekeyStore, PublishedPrekeys};
 use sgm_acb::{Acb, DirectPart, MessageId};
 use sgm_crypto::{CryptoRng, MemberId, Secret, SecretBytes, SigningKey};
@@ -332,6 +333,16 @@ impl Group {
         }
     }
 
+    /// Every stored broadcast in delivery order (shared, not copied): what
+    /// a welcome carries.
+    fn history(&self) -> Vec<Bytes> {
+        self.book
+            .log
+            .iter()
+            .filter_map(|id| self.acb.get_shared(&id.0))
+            .collect()
+    }
+
     pub(crate) fn gid(&self) -> Result<GroupId> {
         self.group_id.ok_or(Error::NotInGroup)
     }
@@ -501,7 +512,7 @@ impl Group {
                 } else {
                     Vec::new()
                 };
-                history.push(s.send_control(o, c)?.1);
+                history.push(Bytes::from(s.send_control(o, c)?.1));
             }
             let ev = &out.update_secret;
             s.book
@@ -526,7 +537,7 @@ impl Group {
             .ok_or(Error::State("own card"))
     }
 
-    fn push_welcome(&self, acc: &mut Acc, to: MemberId, history: Vec<Vec<u8>>) -> Result<()> {
+    fn push_welcome(&self, acc: &mut Acc, to: MemberId, history: Vec<Bytes>) -> Result<()> {
         let cards = self
             .book
             .cards
@@ -599,12 +610,7 @@ impl Group {
                 new.push(id);
             }
             s.book.control_acks_since = None;
-            let history: Vec<Vec<u8>> = s
-                .book
-                .log
-                .iter()
-                .filter_map(|id| s.acb.get(&id.0).map(<[u8]>::to_vec))
-                .collect();
+            let history = s.history();
             for id in &new {
                 s.push_welcome(acc, *id, history.clone())?;
                 s.book.welcomes.insert(Mid(*id), now_ms);
@@ -931,12 +937,7 @@ impl Group {
                 .map(|(m, _)| m.0)
                 .collect();
             if !due.is_empty() {
-                let history: Vec<Vec<u8>> = s
-                    .book
-                    .log
-                    .iter()
-                    .filter_map(|id| s.acb.get(&id.0).map(<[u8]>::to_vec))
-                    .collect();
+                let history = s.history();
                 for m in due {
                     s.push_welcome(acc, m, history.clone())?;
                     s.book.welcomes.insert(Mid(m), now_ms);

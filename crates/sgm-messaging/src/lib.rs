@@ -131,6 +131,6 @@ pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};
 pub use persist::STATE_VERSION;
 pub use receive::{ASK_BACK_MS, MAX_RESEND_BYTES};
-pub use sgm_acb::MessageId;
+pub use sgm_acb::{Bytes, MessageId};
 pub use sgm_crypto::MemberId;
 pub use sgm_dcgka::PrekeyDirectory;

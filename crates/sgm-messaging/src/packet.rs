@@ -18,6 +18,7 @@
 //! Every protobuf body is decoded strictly: re-encoding must give the same
 //! bytes.
 
+use bytes::Bytes;
 use prost::Message;
 use sgm_crypto::{MEMBER_ID_LEN, MemberId, VerifyingKey};
 
@@ -121,6 +122,23 @@ pub(crate) fn unframe(bytes: &[u8]) -> Result<(GroupId, Kind, &[u8])> {
         _ => return Err(Error::Malformed("packet kind")),
     };
     Ok((GroupId(*group), kind, body))
+}
+
+/// [`unframe`] of a shared buffer: the body is a slice of it, not a copy.
+pub(crate) fn unframe_shared(bytes: &Bytes) -> Result<(GroupId, Kind, Bytes)> {
+    let (gid, kind, body) = unframe(bytes)?;
+    let start = bytes.len() - body.len();
+    Ok((gid, kind, bytes.slice(start..)))
+}
+
+/// [`strict`] decoding from a shared buffer: `bytes` fields of type
+/// [`Bytes`] are slices of it (prost copies nothing for them).
+fn strict_shared<M: Message + Default>(bytes: &Bytes, what: &'static str) -> Result<M> {
+    let m = M::decode(bytes.clone()).map_err(|_| Error::Malformed(what))?;
+    if m.encode_to_vec() != bytes.as_ref() {
+        return Err(Error::Malformed(what));
+    }
+    Ok(m)
 }
 
 fn strict<M: Message + Default>(bytes: &[u8], what: &'static str) -> Result<M> {
@@ -251,13 +269,13 @@ pub(crate) struct WelcomePb {
     pub(crate) recipient: Vec<u8>,
     #[prost(message, repeated, tag = "2")]
     pub(crate) cards: Vec<CardPb>,
-    #[prost(bytes = "vec", repeated, tag = "3")]
-    pub(crate) history: Vec<Vec<u8>>,
+    #[prost(bytes = "bytes", repeated, tag = "3")]
+    pub(crate) history: Vec<Bytes>,
 }
 
 impl WelcomePb {
-    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
-        strict(bytes, "welcome")
+    pub(crate) fn decode_strict(bytes: &Bytes) -> Result<Self> {
+        strict_shared(bytes, "welcome")
     }
 }
 
@@ -285,12 +303,12 @@ impl SyncPb {
 
 #[derive(Clone, PartialEq, Message)]
 pub(crate) struct BatchPb {
-    #[prost(bytes = "vec", repeated, tag = "1")]
-    pub(crate) envelopes: Vec<Vec<u8>>,
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub(crate) envelopes: Vec<Bytes>,
 }
 
 impl BatchPb {
-    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
-        strict(bytes, "resend batch")
+    pub(crate) fn decode_strict(bytes: &Bytes) -> Result<Self> {
+        strict_shared(bytes, "resend batch")
     }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use bytes::Bytes;
+
 use sgm_acb::{AcbError, AcbEvent, Delivered, MembershipCheck, MessageId};
 use sgm_crypto::{CryptoRng, MemberId};
 use sgm_dcgka::PrekeyDirectory;
@@ -16,7 +18,7 @@ use crate::group::{Acc, Group, Output};
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
     AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb, frame,
-    member, unframe,
+    member, unframe_shared,
 };
 use crate::padding::unpad;
 use crate::vv::Vv;
@@ -50,7 +52,21 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
-        let (gid, kind, body) = unframe(packet)?;
+        self.receive_shared(Bytes::copy_from_slice(packet), now_ms, rng, directory)
+    }
+
+    /// [`Group::receive`] without a copy: the envelopes kept for re-sending
+    /// are slices of `packet` (one allocation however many members, or
+    /// copies of the state, hold them; a simulator delivering one packet
+    /// to many members keeps one copy).
+    pub fn receive_shared(
+        &mut self,
+        packet: Bytes,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<Output> {
+        let (gid, kind, body) = unframe_shared(&packet)?;
         if let Some(mine) = self.group_id {
             if mine != gid {
                 return Err(Error::WrongGroup {
@@ -66,7 +82,7 @@ impl Group {
                     // The id is a hash of the bytes: a duplicate costs no
                     // decoding (at 500 members an envelope names ~500
                     // parents, and most re-sent envelopes are duplicates).
-                    if self.has_envelope(&MessageId::of_envelope(body)) {
+                    if self.has_envelope(&MessageId::of_envelope(&body)) {
                         // A duplicate, or our own packet echoed by a relay.
                         false
                     } else {
@@ -76,10 +92,10 @@ impl Group {
                     }
                 }
                 Kind::Resend => {
-                    let batch = BatchPb::decode_strict(body)?;
+                    let batch = BatchPb::decode_strict(&body)?;
                     let mut any = false;
-                    for e in &batch.envelopes {
-                        let fresh = !self.has_envelope(&MessageId::of_envelope(e));
+                    for e in batch.envelopes {
+                        let fresh = !self.has_envelope(&MessageId::of_envelope(&e));
                         // One bad or duplicate envelope does not spoil the
                         // batch (anyone may forward; duplicates are normal).
                         // Delivered one by one: a batch is in causal order,
@@ -94,11 +110,11 @@ impl Group {
                 }
                 Kind::Welcome => {
                     // Already joined: an echo or a duplicate.
-                    WelcomePb::decode_strict(body)?;
+                    WelcomePb::decode_strict(&body)?;
                     false
                 }
                 Kind::Sync => {
-                    self.answer_sync(&gid, body, now_ms, &mut acc)?;
+                    self.answer_sync(&gid, &body, now_ms, &mut acc)?;
                     false
                 }
             };
@@ -107,9 +123,9 @@ impl Group {
         // Not in a group yet: only a welcome changes that; broadcasts that
         // arrive before it wait.
         self.act(|s, acc| match kind {
-            Kind::Welcome => s.join(gid, body, acc, now_ms, rng, directory),
+            Kind::Welcome => s.join(gid, &body, acc, now_ms, rng, directory),
             Kind::Broadcast | Kind::Resend => {
-                s.park(packet);
+                s.park(&packet);
                 Ok(())
             }
             Kind::Sync => Ok(()),
@@ -136,15 +152,15 @@ impl Group {
     /// fifth of the CPU at 500 members (~500 parents each), and a payload
     /// naming another group can only come from a member of this group
     /// (member ids are per group, and ACB checks the signature).
-    fn ingest(&mut self, gid: &GroupId, envelope: &[u8], park_unknown: bool) -> Result<()> {
-        match self.acb.accept(envelope) {
+    fn ingest(&mut self, gid: &GroupId, envelope: Bytes, park_unknown: bool) -> Result<()> {
+        match self.acb.accept_shared(envelope.clone()) {
             Ok(_) => Ok(()),
             Err(AcbError::UnknownSender { .. }) if park_unknown => {
                 // A member added concurrently whose add has not arrived yet:
                 // retried when new member keys are learned. (A packet
                 // received directly gets the error instead, so that bad
                 // input never changes the state; re-sends recover it.)
-                self.park(&frame(gid, Kind::Broadcast, envelope));
+                self.park(&frame(gid, Kind::Broadcast, &envelope));
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -190,7 +206,7 @@ impl Group {
             let Some(gid) = self.group_id else { return };
             let parked: Vec<Hex> = self.book.parked.drain(..).collect();
             for p in parked {
-                if let Ok((g, Kind::Broadcast, body)) = unframe(&p.0)
+                if let Ok((g, Kind::Broadcast, body)) = unframe_shared(&Bytes::from(p.0))
                     && g == gid
                 {
                     let _ = self.ingest(&gid, body, true);
@@ -206,7 +222,7 @@ impl Group {
     fn join(
         &mut self,
         gid: GroupId,
-        body: &[u8],
+        body: &Bytes,
         acc: &mut Acc,
         now_ms: u64,
         rng: &mut impl CryptoRng,
@@ -222,7 +238,7 @@ impl Group {
             let inv = c.invite()?;
             self.register(&inv);
         }
-        for e in &w.history {
+        for e in w.history {
             self.ingest(&gid, e, true)?;
             self.deliver_all(acc, now_ms, rng, directory);
         }
@@ -231,7 +247,7 @@ impl Group {
         }
         let parked: Vec<Hex> = self.book.parked.drain(..).collect();
         for p in parked {
-            if let Ok((g, kind, body)) = unframe(&p.0) {
+            if let Ok((g, kind, body)) = unframe_shared(&Bytes::from(p.0)) {
                 if g != gid {
                     continue;
                 }
@@ -240,8 +256,8 @@ impl Group {
                         let _ = self.ingest(&gid, body, true);
                     }
                     Kind::Resend => {
-                        if let Ok(b) = BatchPb::decode_strict(body) {
-                            for e in &b.envelopes {
+                        if let Ok(b) = BatchPb::decode_strict(&body) {
+                            for e in b.envelopes {
                                 let _ = self.ingest(&gid, e, true);
                             }
                         }
@@ -618,11 +634,11 @@ impl Group {
 
     /// The envelopes a peer that delivered `theirs` lacks, oldest first,
     /// within the batch bounds.
-    fn resend_batch(&self, theirs: &HashMap<MemberId, u64>) -> Vec<Vec<u8>> {
+    fn resend_batch(&self, theirs: &HashMap<MemberId, u64>) -> Vec<Bytes> {
         let mut envelopes = Vec::new();
         let mut bytes = 0usize;
         for id in self.book.lacking(theirs) {
-            let Some(b) = self.acb.get(&id.0) else {
+            let Some(b) = self.acb.get_shared(&id.0) else {
                 continue;
             };
             if envelopes.len() >= self.config.max_resend_batch
@@ -631,7 +647,7 @@ impl Group {
                 break;
             }
             bytes = bytes.saturating_add(b.len());
-            envelopes.push(b.to_vec());
+            envelopes.push(b);
         }
         envelopes
     }

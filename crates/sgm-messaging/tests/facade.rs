@@ -159,7 +159,9 @@ impl Net {
             while let Some(d) = self.sim.next_delivery_until(t) {
                 let now = self.sim.now();
                 let g = self.groups.get_mut(&d.to).unwrap();
-                if let Ok(out) = g.receive(&d.bytes, now, &mut self.rng, &mut self.keys) {
+                if let Ok(out) =
+                    g.receive_shared(d.bytes.clone(), now, &mut self.rng, &mut self.keys)
+                {
                     self.dispatch(d.to, out);
                 }
             }

@@ -2,8 +2,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::sync::Arc;
 
+use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
@@ -25,8 +25,9 @@ pub struct Delivery {
     pub to: NodeId,
     /// The label given at send time, for traffic accounting.
     pub kind: &'static str,
-    /// The packet.
-    pub bytes: Vec<u8>,
+    /// The packet: one shared allocation for every recipient of a
+    /// broadcast (cloning it is a reference count).
+    pub bytes: Bytes,
 }
 
 /// Errors from driving the simulator.
@@ -55,7 +56,7 @@ struct InFlight {
     from: NodeId,
     hop: Hop,
     kind: &'static str,
-    bytes: Arc<Vec<u8>>,
+    bytes: Bytes,
 }
 
 /// A packet the relay holds for a recipient it cannot reach yet.
@@ -63,7 +64,7 @@ struct InFlight {
 struct Stored {
     from: NodeId,
     kind: &'static str,
-    bytes: Arc<Vec<u8>>,
+    bytes: Bytes,
 }
 
 #[derive(Debug, Clone)]
@@ -234,7 +235,7 @@ impl Simulator {
         }
         let len = bytes.len();
         self.node_mut(from)?.stats.record_sent(kind, len);
-        let bytes = Arc::new(bytes);
+        let bytes = Bytes::from(bytes);
         if self.config.relay {
             if self.node(from)?.side != self.relay_side {
                 self.network.partitioned += 1;
@@ -263,7 +264,7 @@ impl Simulator {
                         from,
                         hop: Hop::Direct(to),
                         kind,
-                        bytes: Arc::clone(&bytes),
+                        bytes: bytes.clone(),
                     },
                 );
             }
@@ -352,7 +353,7 @@ impl Simulator {
                     self.relay_stats
                         .record_received(packet.kind, packet.bytes.len());
                     for to in recipients {
-                        self.relay_forward(to, packet.from, packet.kind, Arc::clone(&packet.bytes));
+                        self.relay_forward(to, packet.from, packet.kind, packet.bytes.clone());
                     }
                 }
             }
@@ -368,7 +369,7 @@ impl Simulator {
         to: NodeId,
         from: NodeId,
         kind: &'static str,
-        bytes: Arc<Vec<u8>>,
+        bytes: Bytes,
     ) -> Option<Delivery> {
         let online = self.is_online(to);
         if !online {
@@ -386,11 +387,11 @@ impl Simulator {
             from,
             to,
             kind,
-            bytes: Arc::unwrap_or_clone(bytes),
+            bytes,
         })
     }
 
-    fn relay_forward(&mut self, to: NodeId, from: NodeId, kind: &'static str, bytes: Arc<Vec<u8>>) {
+    fn relay_forward(&mut self, to: NodeId, from: NodeId, kind: &'static str, bytes: Bytes) {
         let reachable = self
             .node(to)
             .map(|n| n.online && n.side == self.relay_side)
@@ -412,7 +413,7 @@ impl Simulator {
         );
     }
 
-    fn store(&mut self, to: NodeId, from: NodeId, kind: &'static str, bytes: Arc<Vec<u8>>) {
+    fn store(&mut self, to: NodeId, from: NodeId, kind: &'static str, bytes: Bytes) {
         self.network.relay_stored += 1;
         self.mailbox
             .entry(to)

@@ -161,7 +161,26 @@ fn relay_holds_packets_across_a_partition_until_heal() {
     sim.heal();
     let got = drain(&mut sim);
     assert_eq!(got.len(), 2);
-    assert!(got.iter().all(|d| d.from == n[0] && d.bytes == b"x"));
+    assert!(
+        got.iter()
+            .all(|d| d.from == n[0] && d.bytes[..] == b"x"[..])
+    );
+}
+
+#[test]
+fn recipients_of_a_broadcast_share_one_copy() {
+    for relay in [false, true] {
+        let (mut sim, n) = sim_with(1, LinkConfig::ideal(1), relay);
+        sim.broadcast(n[0], &[n[1], n[2], n[3]], "m", vec![7; 1000])
+            .unwrap();
+        let got = drain(&mut sim);
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|d| d.bytes[..] == [7; 1000][..]));
+        assert!(
+            got.iter()
+                .all(|d| d.bytes.as_ptr() == got[0].bytes.as_ptr())
+        );
+    }
 }
 
 #[test]
