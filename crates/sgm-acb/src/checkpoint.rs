@@ -17,7 +17,7 @@ use prost::Message as _;
 use sgm_crypto::SigningKey;
 
 use crate::state::{DeliveredWire, SenderWire, bad, msg_id};
-use crate::{Acb, AcbConfig, AcbError};
+use crate::{Acb, AcbConfig, AcbError, ApiMisuse};
 
 /// Version of the checkpoint encoding.
 pub const CHECKPOINT_VERSION: u32 = 1;
@@ -58,11 +58,27 @@ impl Acb {
         config: AcbConfig,
         checkpoint: &[u8],
     ) -> Result<Self, AcbError> {
+        let mut acb = Acb::new(signing_key, config);
+        acb.adopt_checkpoint(checkpoint)?;
+        Ok(acb)
+    }
+
+    /// [`Acb::join`] for an instance that already exists but has neither
+    /// sent, received nor delivered anything yet (a member created before
+    /// it knew the group). Senders registered before keep their state only
+    /// if the checkpoint does not know them; the own sender state stays.
+    /// On error nothing changed.
+    pub fn adopt_checkpoint(&mut self, checkpoint: &[u8]) -> Result<(), AcbError> {
+        // Own broadcasts are delivered to oneself, so this covers sending.
+        if !self.delivered.is_empty() || self.buffer.len() > 0 {
+            return Err(AcbError::Api(ApiMisuse::NotFresh));
+        }
         let wire = CheckpointWire::decode(checkpoint).map_err(|_| bad("not a checkpoint"))?;
         if wire.version != CHECKPOINT_VERSION {
             return Err(bad("unsupported checkpoint version"));
         }
-        let mut acb = Acb::new(signing_key, config);
+        // Built on a copy: a bad checkpoint leaves `self` as it was.
+        let mut acb = self.clone();
         let me = acb.me;
         let own = acb.senders.get(&me).cloned();
         acb.load_senders(&wire.senders)?;
@@ -78,6 +94,7 @@ impl Acb {
             }
             acb.heads.insert(id);
         }
-        Ok(acb)
+        *self = acb;
+        Ok(())
     }
 }

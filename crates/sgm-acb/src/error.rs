@@ -199,6 +199,10 @@ pub enum ApiMisuse {
     /// A persisted state could not be decoded.
     #[error("invalid persisted state: {0}")]
     InvalidState(&'static str),
+    /// A checkpoint can only be adopted by an instance that has not sent,
+    /// received or delivered anything yet.
+    #[error("a checkpoint can only be adopted before sending or receiving")]
+    NotFresh,
 }
 
 /// Why a buffered message left the buffer without being delivered.

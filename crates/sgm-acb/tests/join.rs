@@ -59,3 +59,37 @@ fn a_corrupt_checkpoint_is_a_typed_error() {
     cp.push(0x08);
     assert!(Acb::join(key(9), AcbConfig::default(), &cp).is_err());
 }
+
+#[test]
+fn an_existing_fresh_instance_adopts_a_checkpoint_and_a_used_one_refuses() {
+    let config = AcbConfig::default();
+    let mut g = group(2, config);
+    let a1 = g[0].broadcast(b"a1".to_vec(), vec![]).unwrap();
+    recv(&mut g[1], &a1.bytes);
+    let checkpoint = g[0].checkpoint();
+
+    // Created before it knew the group, then handed the checkpoint.
+    let mut joiner = Acb::new(key(9), config);
+    joiner.adopt_checkpoint(&checkpoint).unwrap();
+    assert_eq!(joiner.heads(), g[0].heads());
+    assert!(joiner.is_delivered(&a1.id));
+    let a2 = g[0].broadcast(b"a2".to_vec(), vec![]).unwrap();
+    assert_eq!(recv(&mut joiner, &a2.bytes), vec![a2.id]);
+
+    // A bad checkpoint changes nothing.
+    let mut other = Acb::new(key(8), config);
+    assert!(other.adopt_checkpoint(&[0xff, 0x01]).is_err());
+    assert!(other.heads().is_empty());
+
+    // Once it has delivered something, adopting would rewrite history.
+    assert!(matches!(
+        joiner.adopt_checkpoint(&checkpoint),
+        Err(AcbError::Api(ApiMisuse::NotFresh))
+    ));
+    let mut sender = Acb::new(key(7), config);
+    sender.broadcast(b"mine".to_vec(), vec![]).unwrap();
+    assert!(matches!(
+        sender.adopt_checkpoint(&checkpoint),
+        Err(AcbError::Api(ApiMisuse::NotFresh))
+    ));
+}

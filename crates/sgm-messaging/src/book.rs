@@ -36,6 +36,15 @@ pub(crate) struct Meta {
     pub(crate) op: Option<Hex>,
 }
 
+/// What a pending welcome is built from (see [`Book::welcome_seeds`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct WelcomeSeed {
+    pub(crate) checkpoint: Hex,
+    /// Position in [`Book::log`] of the first broadcast after the
+    /// checkpoint.
+    pub(crate) from: usize,
+}
+
 /// A transcript entry.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Entry {
@@ -141,6 +150,26 @@ pub(crate) struct Book {
     /// the welcome was last sent (re-sent by `tick`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) welcomes: BTreeMap<Mid, u64>,
+    /// What each pending welcome is built from: the ACB checkpoint taken
+    /// just before the add and the add's position in `log` (the welcome
+    /// carries the checkpoint and the envelopes from there on, not the
+    /// whole history).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) welcome_seeds: BTreeMap<Mid, WelcomeSeed>,
+    /// A member that joined from a checkpoint: the version vector of
+    /// everything the checkpoint counts as delivered. Broadcasts it never
+    /// saw (from before its add) stand for this past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) base: Option<Vv>,
+    /// The checkpoint digest named by the signed add that added this
+    /// member (checked against the welcome's checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) join_digest: Option<Hex>,
+    /// `(sender, seq)` of the broadcast that added this member (or created
+    /// the group with it): a sender whose past lacks it did not count this
+    /// member in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) added_by: Option<(Mid, u64)>,
     /// When this member last asked a peer back in a sync answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) asked_back_ms: Option<u64>,
@@ -283,14 +312,15 @@ impl Book {
         if let Some((_, v)) = self.vv_memo.iter().find(|(p, _)| p.as_slice() == parents) {
             return v.clone();
         }
-        let v = Vv::merge(
-            parents
-                .iter()
-                .filter_map(|p| self.meta.get(&Mix(*p)))
-                .map(|m| &m.vv),
-            None,
-            self.index.len(),
-        );
+        let known: Vec<&Vv> = parents
+            .iter()
+            .filter_map(|p| self.meta.get(&Mix(*p)))
+            .map(|m| &m.vv)
+            .collect();
+        // A member that joined from a checkpoint never saw the broadcasts
+        // from before its add: their past is within the checkpoint's.
+        let base = self.base.as_ref().filter(|_| known.len() < parents.len());
+        let v = Vv::merge(known.into_iter().chain(base), None, self.index.len());
         // A single parent's vector is already shared; keep the memo for
         // the merges that cost.
         if parents.len() > 1 {

@@ -36,6 +36,13 @@ pub struct Config {
     pub max_transcript: usize,
     /// Per-message causal summaries kept for ack tracking and the §7 rule.
     pub max_tracked_messages: usize,
+    /// Most delivered broadcasts kept for re-sending (sync answers and the
+    /// post-add part of welcomes; the oldest are dropped first).
+    #[serde(default = "default_history_max_count")]
+    pub history_max_count: usize,
+    /// Most bytes of delivered broadcasts kept for re-sending.
+    #[serde(default = "default_history_max_bytes")]
+    pub history_max_bytes: usize,
     /// Serialize the state into every [`crate::Output`] that changed it
     /// (the crash-consistent default). Off: `Output::state` is `None` and
     /// the application calls [`crate::Group::to_bytes`] when it wants.
@@ -57,9 +64,19 @@ impl Default for Config {
             max_resend_batch: 1024,
             max_transcript: 10_000,
             max_tracked_messages: 4096,
+            history_max_count: default_history_max_count(),
+            history_max_bytes: default_history_max_bytes(),
             state_in_output: true,
         }
     }
+}
+
+fn default_history_max_count() -> usize {
+    4096
+}
+
+fn default_history_max_bytes() -> usize {
+    16 << 20
 }
 
 /// Most parents of one broadcast. ACB cites every head, and after a round of
@@ -70,9 +87,11 @@ impl Default for Config {
 pub const MAX_PARENTS: usize = 4096;
 
 /// The broadcast layer's bounds.
-pub(crate) fn acb_config() -> sgm_acb::AcbConfig {
+pub(crate) fn acb_config(config: &Config) -> sgm_acb::AcbConfig {
     sgm_acb::AcbConfig {
         max_parents: MAX_PARENTS,
+        store_max_count: config.history_max_count,
+        store_max_bytes: config.history_max_bytes,
         ..sgm_acb::AcbConfig::default()
     }
 }

@@ -138,6 +138,14 @@ pub enum Warning {
         /// What happened (from `sgm_acb::AcbEvent`).
         reason: String,
     },
+    /// A member this member added was never heard from, and its welcome
+    /// can no longer be re-sent: the broadcasts since the add outgrew
+    /// [`crate::Config::history_max_count`] / `history_max_bytes`. It stays
+    /// in the group until removed; remove it and add the user again.
+    WelcomeAbandoned {
+        /// The member.
+        member: MemberId,
+    },
 }
 
 /// One line of the transcript.

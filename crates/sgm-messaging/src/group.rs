@@ -8,14 +8,14 @@ use sgm_acb::{Acb, DirectPart, MessageId};
 use sgm_crypto::{CryptoRng, MemberId, Secret, SecretBytes, SigningKey};
 use sgm_dcgka::{Dcgka, Outgoing, PrekeyDirectory};
 
-use crate::book::{Book, Entry, Readers, Tracked};
+use crate::book::{Book, Entry, Readers, Tracked, WelcomeSeed};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::event::{Event, TranscriptEntry};
 use crate::ids::{GroupId, Hex, Invite, Mid, Mix, UserId, Vk};
 use crate::packet::{
     AppBodyPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, SeqPb, SyncPb, WelcomePb,
-    frame,
+    checkpoint_digest, frame,
 };
 use crate::padding::pad;
 
@@ -114,7 +114,7 @@ impl Group {
             user: user.clone(),
             identity: sk.verifying_key(),
         };
-        let acb = Acb::new(sk.clone(), crate::config::acb_config());
+        let acb = Acb::new(sk.clone(), crate::config::acb_config(&config));
         let dcgka = Dcgka::init(sk, store, config.dcgka());
         let mut book = Book::default();
         book.add_card(invite.member_id(), user.clone(), Vk(invite.identity));
@@ -333,14 +333,25 @@ impl Group {
         }
     }
 
-    /// Every stored broadcast in delivery order (shared, not copied): what
-    /// a welcome carries.
-    fn history(&self) -> Vec<Bytes> {
-        self.book
-            .log
+    /// Sends `to` its welcome, from its seed (see [`Group::add`]): the
+    /// checkpoint and every broadcast delivered here since the add. Fails
+    /// if the store no longer holds one of them (the add was more than
+    /// [`Config::history_max_count`] broadcasts ago): the new member must
+    /// then be removed and added again.
+    fn welcome(&self, acc: &mut Acc, to: MemberId) -> Result<()> {
+        let seed = self
+            .book
+            .welcome_seeds
+            .get(&Mid(to))
+            .ok_or(Error::State("welcome without a seed"))?;
+        let ids = self.book.log.get(seed.from..).unwrap_or_default();
+        let history = ids
             .iter()
-            .filter_map(|id| self.acb.get_shared(&id.0))
-            .collect()
+            .map(|id| self.acb.get_shared(&id.0))
+            .collect::<Option<Vec<Bytes>>>()
+            .ok_or(Error::State("welcome history evicted from the store"))?;
+        let checkpoint = Bytes::from(seed.checkpoint.0.clone());
+        self.push_welcome(acc, to, checkpoint, history)
     }
 
     pub(crate) fn gid(&self) -> Result<GroupId> {
@@ -436,6 +447,16 @@ impl Group {
         out: &Outgoing,
         cards: Vec<Invite>,
     ) -> Result<(MessageId, Vec<u8>)> {
+        self.send_control_with(out, cards, None)
+    }
+
+    /// [`Group::send_control`] naming a welcome checkpoint's digest.
+    fn send_control_with(
+        &mut self,
+        out: &Outgoing,
+        cards: Vec<Invite>,
+        checkpoint: Option<[u8; 32]>,
+    ) -> Result<(MessageId, Vec<u8>)> {
         let direct = out
             .direct
             .iter()
@@ -447,6 +468,7 @@ impl Group {
         let payload = Payload::Control {
             control: out.control.to_bytes(),
             cards,
+            checkpoint,
         };
         let (id, env) = if out.control.kind.acknowledged().is_some() {
             self.broadcast_ack(payload, direct)?
@@ -505,14 +527,20 @@ impl Group {
                 user: s.user.clone(),
                 identity: s.acb_identity()?,
             });
-            let mut history = Vec::new();
+            // A create's welcome has no checkpoint: the history is the
+            // whole (short) group history, from the create on.
+            let seed = WelcomeSeed {
+                checkpoint: Hex(Vec::new()),
+                from: s.book.log.len(),
+            };
             for (i, o) in out.messages.iter().enumerate() {
                 let c = if i + 1 == out.messages.len() {
                     cards.clone()
                 } else {
                     Vec::new()
                 };
-                history.push(Bytes::from(s.send_control(o, c)?.1));
+                // Members get it in their welcome.
+                s.send_control(o, c)?;
             }
             let ev = &out.update_secret;
             s.book
@@ -522,7 +550,8 @@ impl Group {
                 epoch: ev.epoch,
             });
             for id in ids {
-                s.push_welcome(acc, id, history.clone())?;
+                s.book.welcome_seeds.insert(Mid(id), seed.clone());
+                s.welcome(acc, id)?;
                 s.book.welcomes.insert(Mid(id), now_ms);
             }
             Ok(())
@@ -537,7 +566,13 @@ impl Group {
             .ok_or(Error::State("own card"))
     }
 
-    fn push_welcome(&self, acc: &mut Acc, to: MemberId, history: Vec<Bytes>) -> Result<()> {
+    fn push_welcome(
+        &self,
+        acc: &mut Acc,
+        to: MemberId,
+        checkpoint: Bytes,
+        history: Vec<Bytes>,
+    ) -> Result<()> {
         let cards = self
             .book
             .cards
@@ -551,6 +586,7 @@ impl Group {
             recipient: to.as_bytes().to_vec(),
             cards,
             history,
+            checkpoint,
         });
         acc.packets.push(Packet {
             to: Destination::Member(to),
@@ -563,7 +599,10 @@ impl Group {
     /// Adds users (a batch). A user removed earlier can be added again with
     /// a fresh invite: it gets a new member id, and [`Group::users`] maps
     /// the user to it. Each new member gets a welcome packet carrying the
-    /// group's history (its broadcast layer starts empty).
+    /// member cards, this member's ACB checkpoint from just before the add
+    /// (what counts as delivered; its digest is in the signed add) and the
+    /// broadcasts from the add on: its size grows with the history by
+    /// about 60 bytes per delivered broadcast, not by the broadcasts.
     pub fn add(
         &mut self,
         invites: &[Invite],
@@ -587,6 +626,11 @@ impl Group {
                 }
             }
             let to = s.others();
+            let seed = WelcomeSeed {
+                checkpoint: Hex(s.acb.checkpoint()),
+                from: s.book.log.len(),
+            };
+            let digest = checkpoint_digest(&seed.checkpoint.0);
             let mut new = Vec::new();
             for inv in invites {
                 s.register(inv);
@@ -595,8 +639,11 @@ impl Group {
                 s.book.readers = None;
                 for (i, o) in out.messages.iter().enumerate() {
                     let last = i + 1 == out.messages.len();
-                    let (_, env) =
-                        s.send_control(o, if last { vec![inv.clone()] } else { vec![] })?;
+                    let (_, env) = if last {
+                        s.send_control_with(o, vec![inv.clone()], Some(digest))?
+                    } else {
+                        s.send_control(o, vec![])?
+                    };
                     s.emit(
                         acc,
                         Destination::Members(to.clone()),
@@ -610,9 +657,9 @@ impl Group {
                 new.push(id);
             }
             s.book.control_acks_since = None;
-            let history = s.history();
             for id in &new {
-                s.push_welcome(acc, *id, history.clone())?;
+                s.book.welcome_seeds.insert(Mid(*id), seed.clone());
+                s.welcome(acc, *id)?;
                 s.book.welcomes.insert(Mid(*id), now_ms);
             }
             acc.events.push(Event::MembershipChanged {
@@ -929,6 +976,9 @@ impl Group {
             // member is heard from (a lost welcome would leave it outside
             // for good).
             s.book.welcomes.retain(|m, _| members.contains(m));
+            s.book
+                .welcome_seeds
+                .retain(|m, _| s.book.welcomes.contains_key(m));
             let due: Vec<MemberId> = s
                 .book
                 .welcomes
@@ -936,11 +986,16 @@ impl Group {
                 .filter(|(_, at)| now_ms.saturating_sub(**at) >= WELCOME_RESEND_MS)
                 .map(|(m, _)| m.0)
                 .collect();
-            if !due.is_empty() {
-                let history = s.history();
-                for m in due {
-                    s.push_welcome(acc, m, history.clone())?;
+            for m in due {
+                if s.welcome(acc, m).is_ok() {
                     s.book.welcomes.insert(Mid(m), now_ms);
+                } else {
+                    s.book.welcomes.remove(&Mid(m));
+                    s.book.welcome_seeds.remove(&Mid(m));
+                    acc.events
+                        .push(Event::Warning(crate::event::Warning::WelcomeAbandoned {
+                            member: m,
+                        }));
                 }
             }
             Ok(())

@@ -4,13 +4,17 @@
 //! packet  = version (1 byte, = 1) ‖ group id (16) ‖ kind (1 byte) ‖ body
 //! kind 1  broadcast : body = one ACB envelope (signed; its payload is a PayloadPb)
 //! kind 2  welcome   : body = WelcomePb { 1: recipient (16), 2: repeated Card,
-//!                                        3: repeated envelope (history, causal order) }
+//!                                        3: repeated envelope (history, causal order),
+//!                                        4: ACB checkpoint (absent for a create) }
 //! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq } }
 //! kind 4  resend    : body = BatchPb { 1: repeated envelope }
 //!
 //! PayloadPb (signed by ACB) { 1: group id, 2: DCGKA control message,
 //!   3: repeated Card { 1: user (string), 2: identity key (32) },
-//!   4: DCGKA application message, 5: ack (bool) }     exactly one of 2, 4, 5
+//!   4: DCGKA application message, 5: ack (bool),
+//!   6: checkpoint digest (32, on an add whose welcome has a checkpoint:
+//!      SHA-256("sgm messaging welcome checkpoint v1" ‖ checkpoint)) }
+//!   exactly one of 2, 4, 5; 3 and 6 only with 2
 //! direct part for member M = M's DCGKA direct message
 //! AppBodyPb (inside the encryption, padded) { 1: repeated transcript parent (32), 2: text }
 //! ```
@@ -193,6 +197,19 @@ pub(crate) struct PayloadPb {
     pub(crate) app: Vec<u8>,
     #[prost(bool, tag = "5")]
     pub(crate) ack: bool,
+    /// On an add sent with a checkpoint: its digest
+    /// ([`checkpoint_digest`]), so the signed add vouches for the
+    /// checkpoint the unsigned welcome carries.
+    #[prost(bytes = "vec", tag = "6")]
+    pub(crate) checkpoint: Vec<u8>,
+}
+
+/// Domain label of [`checkpoint_digest`].
+const CHECKPOINT_DIGEST_LABEL: &[u8] = b"sgm messaging welcome checkpoint v1";
+
+/// `SHA-256(label ‖ checkpoint)`: what an add's payload names.
+pub(crate) fn checkpoint_digest(checkpoint: &[u8]) -> [u8; 32] {
+    sgm_crypto::sha256(&[CHECKPOINT_DIGEST_LABEL, checkpoint])
 }
 
 /// The decoded payload of a broadcast.
@@ -200,6 +217,8 @@ pub(crate) enum Payload {
     Control {
         control: Vec<u8>,
         cards: Vec<Invite>,
+        /// [`checkpoint_digest`] of the welcome's checkpoint (adds only).
+        checkpoint: Option<[u8; 32]>,
     },
     App(Vec<u8>),
     Ack,
@@ -212,9 +231,14 @@ impl Payload {
             ..PayloadPb::default()
         };
         match self {
-            Payload::Control { control, cards } => {
+            Payload::Control {
+                control,
+                cards,
+                checkpoint,
+            } => {
                 pb.control = control.clone();
                 pb.cards = cards.iter().map(CardPb::of).collect();
+                pb.checkpoint = checkpoint.map(|d| d.to_vec()).unwrap_or_default();
             }
             Payload::App(a) => pb.app = a.clone(),
             Payload::Ack => pb.ack = true,
@@ -232,13 +256,21 @@ impl Payload {
         let n = usize::from(!pb.control.is_empty())
             + usize::from(!pb.app.is_empty())
             + usize::from(pb.ack);
-        if n != 1 || (pb.control.is_empty() && !pb.cards.is_empty()) {
+        if n != 1 || (pb.control.is_empty() && !(pb.cards.is_empty() && pb.checkpoint.is_empty())) {
             return Err(Error::Malformed("payload kind"));
         }
         let payload = if !pb.control.is_empty() {
+            let checkpoint = match pb.checkpoint.len() {
+                0 => None,
+                _ => Some(
+                    <[u8; 32]>::try_from(pb.checkpoint.as_slice())
+                        .map_err(|_| Error::Malformed("checkpoint digest"))?,
+                ),
+            };
             Payload::Control {
                 cards: pb.cards.iter().map(CardPb::invite).collect::<Result<_>>()?,
                 control: pb.control,
+                checkpoint,
             }
         } else if !pb.app.is_empty() {
             Payload::App(pb.app)
@@ -271,6 +303,10 @@ pub(crate) struct WelcomePb {
     pub(crate) cards: Vec<CardPb>,
     #[prost(bytes = "bytes", repeated, tag = "3")]
     pub(crate) history: Vec<Bytes>,
+    /// The adder's ACB checkpoint just before the add (empty in a
+    /// create's welcome); `history` then starts at the add.
+    #[prost(bytes = "bytes", tag = "4")]
+    pub(crate) checkpoint: Bytes,
 }
 
 impl WelcomePb {

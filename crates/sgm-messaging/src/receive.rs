@@ -17,8 +17,8 @@ use crate::event::{Event, NotForMe, Warning};
 use crate::group::{Acc, Group, Output};
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
-    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb, frame,
-    member, unframe_shared,
+    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb,
+    checkpoint_digest, frame, member, unframe_shared,
 };
 use crate::padding::unpad;
 use crate::vv::Vv;
@@ -132,6 +132,15 @@ impl Group {
         })
     }
 
+    /// Whether `id` is one of the broadcasts from before this member's add
+    /// that its checkpoint counts as delivered (never seen here, so
+    /// references to it are expected).
+    fn before_checkpoint(&self, id: &MessageId) -> bool {
+        self.book.base.is_some()
+            && self.acb.is_delivered(id)
+            && !self.book.pos.contains_key(&Mix(*id))
+    }
+
     /// Whether the envelope `id` was delivered or waits (signature checked)
     /// for its predecessors: receiving it again changes nothing.
     fn has_envelope(&self, id: &MessageId) -> bool {
@@ -234,9 +243,23 @@ impl Group {
             return Ok(());
         }
         self.group_id = Some(gid);
+        if !w.checkpoint.is_empty() {
+            // Joining mid-history: what the adder had delivered before the
+            // add counts as delivered here (it is never received).
+            self.acb.adopt_checkpoint(&w.checkpoint)?;
+        }
         for c in &w.cards {
             let inv = c.invite()?;
             self.register(&inv);
+        }
+        if !w.checkpoint.is_empty() {
+            let mut base = vec![0u64; self.book.index.len()];
+            for (i, m) in self.book.index.iter().enumerate() {
+                if let Some(b) = base.get_mut(i) {
+                    *b = self.acb.delivered_seq_of(&m.0).unwrap_or(0);
+                }
+            }
+            self.book.base = Some(Vv::from(base));
         }
         for e in w.history {
             self.ingest(&gid, e, true)?;
@@ -244,6 +267,12 @@ impl Group {
         }
         if !self.book.joined {
             return Err(Error::Malformed("welcome does not add this member"));
+        }
+        if !w.checkpoint.is_empty() {
+            let named = self.book.join_digest.as_ref().map(|h| h.0.as_slice());
+            if named != Some(checkpoint_digest(&w.checkpoint).as_slice()) {
+                return Err(Error::Malformed("checkpoint differs from the signed add's"));
+            }
         }
         let parked: Vec<Hex> = self.book.parked.drain(..).collect();
         for p in parked {
@@ -314,11 +343,22 @@ impl Group {
             }
         };
         match payload {
-            Payload::Control { control, cards } => {
+            Payload::Control {
+                control,
+                cards,
+                checkpoint,
+            } => {
                 for c in &cards {
                     self.register(c);
                 }
+                let was_joined = self.book.joined;
                 self.handle_control(&d, &control, &vv, acc, now_ms, rng, directory);
+                if !was_joined && self.book.joined {
+                    // The signed add that added this member: what it says
+                    // of the welcome's checkpoint is checked by `join`.
+                    self.book.join_digest = checkpoint.map(|c| Hex(c.to_vec()));
+                    self.book.added_by = Some((Mid(d.sender), d.seq));
+                }
             }
             Payload::App(bytes) => {
                 if self.book.joined {
@@ -468,6 +508,13 @@ impl Group {
             // sender's ratchet when this member processed the removal.
             return Some(NotForMe::SenderRemoved);
         }
+        if let Some((adder, seq)) = &self.book.added_by
+            && !self.book.covers(vv, adder, *seq)
+        {
+            // Sent without this member's add in its past (member ids are
+            // fresh per add, so nothing else could have counted it in).
+            return Some(NotForMe::NotInSendersView);
+        }
         let heads: Vec<OpId> = self
             .book
             .ops_in_past(vv)
@@ -552,6 +599,7 @@ impl Group {
         for p in &parents {
             if !self.book.transcript.iter().rev().any(|e| e.id == *p)
                 && !self.book.skipped.contains(p)
+                && !self.before_checkpoint(&p.0)
             {
                 acc.events.push(Event::Warning(Warning::UnknownParent {
                     id: d.id,

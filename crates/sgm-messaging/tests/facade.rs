@@ -483,6 +483,80 @@ fn a_lost_welcome_is_resent_until_the_member_is_heard_from() {
 }
 
 #[test]
+fn a_member_added_after_a_long_history_joins_from_a_checkpoint() {
+    // A store far smaller than the history: with a welcome that carried
+    // the whole history (as first written) the joiner could not deliver
+    // anything once the group's first broadcasts were evicted.
+    let config = Config {
+        history_max_count: 24,
+        ..Config::default()
+    };
+    let (mut net, nodes) = start(3, 41, ideal(), config);
+    for i in 0..60 {
+        net.send(nodes[i % 3], &format!("old {i}"));
+        net.run(100, false);
+    }
+    net.run(1_000, true);
+    let broadcast_bytes: u64 = nodes
+        .iter()
+        .map(|n| net.sim.stats(*n).unwrap().sent.bytes)
+        .sum();
+    let (joiner, inv) = net.user("u3");
+    let now = net.sim.now();
+    let out = net
+        .groups
+        .get_mut(&nodes[1])
+        .unwrap()
+        .add(&[inv.clone()], now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    let welcome = out
+        .packets
+        .iter()
+        .find(|p| p.kind == PacketKind::Welcome)
+        .unwrap()
+        .bytes
+        .clone();
+    // The checkpoint is ~60 bytes per delivered broadcast; the broadcasts
+    // themselves are not in the welcome.
+    assert!(
+        (welcome.len() as u64) * 4 < broadcast_bytes,
+        "welcome {} B, history {} B",
+        welcome.len(),
+        broadcast_bytes
+    );
+
+    // A welcome whose checkpoint was tampered with (the end of the packet
+    // is the checkpoint) is refused and changes nothing.
+    let before = net.groups[&joiner].to_bytes().expose_secret().to_vec();
+    for back in [1, 40, 200] {
+        let mut bad = welcome.clone();
+        let at = bad.len() - back;
+        bad[at] ^= 0x01;
+        let now = net.sim.now();
+        let g = net.groups.get_mut(&joiner).unwrap();
+        assert!(g.receive(&bad, now, &mut net.rng, &mut net.keys).is_err());
+        assert!(!g.is_member());
+        assert_eq!(g.to_bytes().expose_secret(), &before[..]);
+    }
+
+    net.dispatch(nodes[1], out);
+    net.run(2_000, true);
+    assert!(net.groups[&joiner].is_member());
+    for i in 0..6 {
+        net.send(nodes[i % 3], &format!("new {i}"));
+        net.send(joiner, &format!("joiner {i}"));
+        net.run(200, true);
+    }
+    net.run(3_000, true);
+    net.check().unwrap();
+    assert!(net.warnings.is_empty(), "{:?}", net.warnings);
+    // The joiner has the messages from its add on, not the old ones.
+    let t = net.groups[&joiner].transcript();
+    assert!(t.iter().any(|e| e.plaintext == b"new 5"));
+    assert!(!t.iter().any(|e| e.plaintext.starts_with(b"old")));
+}
+
+#[test]
 fn messages_not_meant_for_a_member_are_not_warnings() {
     let (mut net, nodes) = start(3, 13, ideal(), Config::default());
     let (new_node, inv) = net.user("u3");
