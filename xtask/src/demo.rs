@@ -394,13 +394,18 @@ impl World {
                         if !g.is_member() {
                             continue;
                         }
-                        let others: Vec<MemberId> =
-                            g.members().into_iter().filter(|m| *m != g.me()).collect();
-                        if others.is_empty() {
-                            continue;
+                        if let Some(hint) = g.sync_hint() {
+                            // Something waits for predecessors its sender has.
+                            hint
+                        } else {
+                            let others: Vec<MemberId> =
+                                g.members().into_iter().filter(|m| *m != g.me()).collect();
+                            if others.is_empty() {
+                                continue;
+                            }
+                            let i = (rand_index(&mut self.rng, others.len())) as usize;
+                            others[i]
                         }
-                        let i = (rand_index(&mut self.rng, others.len())) as usize;
-                        others[i]
                     };
                     let out = self.timed("sync", |w| w.groups.get_mut(&n)?.sync_request(peer).ok());
                     if let Some(out) = out {

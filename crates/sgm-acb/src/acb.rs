@@ -284,6 +284,14 @@ impl Acb {
         })
     }
 
+    /// The sender of the oldest message waiting for predecessors, if any.
+    /// It delivered those predecessors before it sent the message, so it
+    /// is a peer that can re-send them (a random peer, after a partition,
+    /// often lacks them too).
+    pub fn oldest_waiting_sender(&self) -> Option<MemberId> {
+        self.buffer.oldest().map(|e| e.msg.envelope().sender)
+    }
+
     /// Parent ids named by waiting messages that are neither delivered nor
     /// waiting themselves: ask the group to re-send these. Ascending.
     pub fn missing(&self) -> Vec<MessageId> {

@@ -299,6 +299,17 @@ impl Group {
         self.acb.buffered().0 + self.book.parked.len()
     }
 
+    /// Whom to send the next [`Group::sync_request`] to while
+    /// [`Group::waiting`] is non-zero: the sender of the oldest broadcast
+    /// waiting for predecessors, which it had delivered before sending
+    /// (`None`: nothing waits, or that sender is no longer a member; ask
+    /// any peer).
+    pub fn sync_hint(&self) -> Option<MemberId> {
+        self.acb
+            .oldest_waiting_sender()
+            .filter(|m| *m != self.me() && self.dcgka.members().contains(m))
+    }
+
     /// The newest delivered sequence number of each known member: what this
     /// member has seen.
     pub fn seen(&self) -> BTreeMap<MemberId, u64> {

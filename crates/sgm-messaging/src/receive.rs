@@ -41,6 +41,14 @@ impl MembershipCheck for KnownCards<'_> {
     }
 }
 
+/// An envelope from a resend batch or a welcome, copied out of it. Those
+/// packets are built for one member, so there is nothing to share, and a
+/// slice would keep the whole batch (up to [`MAX_RESEND_BYTES`], most of
+/// it often duplicates) alive while any one of its envelopes is stored.
+fn unpinned(envelope: &Bytes) -> Bytes {
+    Bytes::copy_from_slice(envelope)
+}
+
 impl Group {
     /// Processes one received packet. A packet this member sent itself
     /// (echoed by a relay) and duplicates are no-ops. Errors concern the
@@ -101,7 +109,7 @@ impl Group {
                         // Delivered one by one: a batch is in causal order,
                         // so nothing waits in ACB's bounded buffer (a large
                         // batch accepted whole would overflow it).
-                        if fresh && self.ingest(&gid, e, true).is_ok() {
+                        if fresh && self.ingest(&gid, unpinned(&e), true).is_ok() {
                             any = true;
                             self.deliver_all(&mut acc, now_ms, rng, directory);
                         }
@@ -262,7 +270,7 @@ impl Group {
             self.book.base = Some(Vv::from(base));
         }
         for e in w.history {
-            self.ingest(&gid, e, true)?;
+            self.ingest(&gid, unpinned(&e), true)?;
             self.deliver_all(acc, now_ms, rng, directory);
         }
         if !self.book.joined {
@@ -287,7 +295,7 @@ impl Group {
                     Kind::Resend => {
                         if let Ok(b) = BatchPb::decode_strict(&body) {
                             for e in b.envelopes {
-                                let _ = self.ingest(&gid, e, true);
+                                let _ = self.ingest(&gid, unpinned(&e), true);
                             }
                         }
                     }

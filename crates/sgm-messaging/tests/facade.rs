@@ -557,6 +557,32 @@ fn a_member_added_after_a_long_history_joins_from_a_checkpoint() {
 }
 
 #[test]
+fn the_sync_hint_names_the_sender_of_what_waits() {
+    let (mut net, nodes) = start(3, 43, ideal(), Config::default());
+    let (b, c) = (nodes[1], nodes[2]);
+    let b_id = net.groups[&b].me();
+    assert_eq!(net.groups[&c].sync_hint(), None);
+    let now = net.sim.now();
+    let gb = net.groups.get_mut(&b).unwrap();
+    // C misses B's first message and gets the second: it waits.
+    let _lost = gb.send(b"one", now, &mut net.rng, &mut net.keys).unwrap();
+    let two = gb.send(b"two", now, &mut net.rng, &mut net.keys).unwrap();
+    let gc = net.groups.get_mut(&c).unwrap();
+    gc.receive(&two.packets[0].bytes, now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    assert!(gc.waiting() > 0);
+    assert_eq!(gc.sync_hint(), Some(b_id));
+    // Asking B fills the gap.
+    let out = gc.sync_request(b_id).unwrap();
+    net.dispatch(c, out);
+    net.run(500, false);
+    assert_eq!(net.groups[&c].waiting(), 0);
+    assert_eq!(net.groups[&c].sync_hint(), None);
+    let t = net.groups[&c].transcript();
+    assert!(t.iter().any(|e| e.plaintext == b"one") && t.iter().any(|e| e.plaintext == b"two"));
+}
+
+#[test]
 fn messages_not_meant_for_a_member_are_not_warnings() {
     let (mut net, nodes) = start(3, 13, ideal(), Config::default());
     let (new_node, inv) = net.user("u3");
