@@ -277,6 +277,19 @@ impl Dcgka {
         core::mem::take(&mut self.pending)
     }
 
+    /// The acks held back, without taking them: send them one by one and
+    /// then [`Dcgka::confirm_pending_sent`] those that left, so a failure
+    /// part-way loses none.
+    pub fn pending(&self) -> &[Outgoing] {
+        &self.pending
+    }
+
+    /// Drops the first `count` held-back acks (they were sent).
+    pub fn confirm_pending_sent(&mut self, count: usize) {
+        let count = count.min(self.pending.len());
+        self.pending.drain(..count);
+    }
+
     /// Number of acks held back.
     pub fn pending_len(&self) -> usize {
         self.pending.len()

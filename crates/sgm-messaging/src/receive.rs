@@ -326,6 +326,7 @@ impl Group {
         if !self.book.welcomes.is_empty() {
             // Heard from a member we welcomed: its welcome arrived.
             self.book.welcomes.remove(&Mid(d.sender));
+            self.book.welcome_seeds.remove(&Mid(d.sender));
         }
         // Delivery consistency: this broadcast acknowledges its causal past.
         self.book.acknowledged(Mid(d.sender), &vv);
