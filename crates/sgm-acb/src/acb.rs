@@ -628,7 +628,9 @@ impl Acb {
 
     /// The first dependency of `env` that is not delivered.
     fn unmet(&self, env: &Envelope) -> Unmet {
-        if let Some(p) = env.parents.iter().find(|p| self.rejected.contains(p)) {
+        if !self.rejected.is_empty()
+            && let Some(p) = env.parents.iter().find(|p| self.rejected.contains(p))
+        {
             return Unmet::Rejected(*p);
         }
         let delivered_seq = self
@@ -654,7 +656,10 @@ impl Acb {
         // A message that is deliverable at once does not wait, so it does
         // not make room (it passes through the buffer only until the next
         // `deliver_next`).
-        let ready = matches!(self.unmet(msg.envelope()), Unmet::Nothing);
+        // Evicting waiting messages changes neither what is delivered nor
+        // what is rejected, so this stays valid below.
+        let unmet = self.unmet(msg.envelope());
+        let ready = matches!(unmet, Unmet::Nothing);
         while !ready
             && self.buffer.len() > 0
             && (self.buffer.len() >= self.config.buffer_max_count
@@ -676,7 +681,7 @@ impl Acb {
                 });
             }
         }
-        match self.unmet(msg.envelope()) {
+        match unmet {
             Unmet::Nothing => {
                 self.buffer.insert(msg, verified_with, self.tick, None);
                 true

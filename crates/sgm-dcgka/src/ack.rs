@@ -110,8 +110,7 @@ impl Dcgka {
         };
         let in_view = self
             .dgm_ref()?
-            .view_at(&control.dgm_parents())
-            .contains(&self.me);
+            .is_member_at(&control.dgm_parents(), &self.me);
         if in_view && state.is_none() && !self.ratchet.contains_key(&sender) {
             return Err(DcgkaError::UnknownReference(
                 "ratchet state of add-ack sender",

@@ -86,7 +86,7 @@ impl Dcgka {
         )?;
         // Lines 5–9.
         let mut out = ProcessOutput::default();
-        if self.dgm_ref()?.view_at(&[id]).contains(&self.me) {
+        if self.dgm_ref()?.is_member_at(&[id], &self.me) {
             if !self.ratchet.contains_key(&sender) {
                 return Err(DcgkaError::UnknownReference("ratchet state of adder"));
             }

@@ -454,6 +454,24 @@ impl Dgm {
         self.eval_bits(&past)
     }
 
+    /// Whether `member` is in [`Dgm::view_at`]`(heads)`, without building
+    /// the view (a copy of O(members) per call: DCGKA asks this for every
+    /// add-ack it processes, n times per add at n members).
+    pub fn is_member_at(&self, heads: &[OpId], member: &MemberId) -> bool {
+        let idx: Vec<u32> = heads
+            .iter()
+            .filter_map(|h| self.index.get(h).copied())
+            .collect();
+        if idx.is_empty() {
+            return false;
+        }
+        let past = self.union_past(&idx);
+        if past.is_full(self.memops.len()) {
+            return self.members.contains(member);
+        }
+        Cut::new(self, &past).is_member(member)
+    }
+
     fn eval_bits(&self, s: &Bits) -> BTreeSet<MemberId> {
         if s.is_full(self.memops.len()) {
             return self.members.clone();

@@ -194,12 +194,16 @@ fn check(seed: u64, len: usize, orders: u64) {
         );
     }
     for op in &ops {
-        assert_eq!(
-            reference.view_at(&[op.id]),
-            oracle.eval(&oracle.cut_of(&[op.id])),
-            "view_at({:?})",
-            op.id
-        );
+        let view = oracle.eval(&oracle.cut_of(&[op.id]));
+        assert_eq!(reference.view_at(&[op.id]), view, "view_at({:?})", op.id);
+        for who in &pool {
+            assert_eq!(
+                reference.is_member_at(&[op.id], who),
+                view.contains(who),
+                "is_member_at({:?}, {who:?})",
+                op.id
+            );
+        }
         // The author was a member in the op's strict causal past.
         if !op.parents.is_empty() {
             assert!(
