@@ -26,7 +26,7 @@ use rand_chacha::ChaCha20Rng;
 use sgm_crypto::SeedableRng;
 use sgm_messaging::{
     Config, Destination, Event, Group, Invite, KeyServer, MemberId, MessageId, NotForMe, Output,
-    UserId, Warning,
+    PacketKind, UserId, Warning,
 };
 use sgm_sim::{LinkConfig, NodeId, SimConfig, Simulator};
 
@@ -179,6 +179,9 @@ struct World {
     verbose: bool,
     /// One-time prekeys each user added after the creation publishes.
     prekeys: usize,
+    /// Per node, when it last asked a peer because something waited, and
+    /// whether an answer (a resend packet) arrived since.
+    asked: HashMap<NodeId, (u64, bool)>,
     /// How many users found the group.
     founders: usize,
 }
@@ -359,6 +362,11 @@ impl World {
             t = (t + step).min(until);
             while let Some(d) = self.sim.next_delivery_until(t) {
                 let now = self.now();
+                if d.kind == PacketKind::Resend.name()
+                    && let Some(a) = self.asked.get_mut(&d.to)
+                {
+                    a.1 = true;
+                }
                 let out = self.timed("receive", |w| {
                     let g = w.groups.get_mut(&d.to)?;
                     g.receive_shared(d.bytes.clone(), now, &mut w.rng, &mut w.keys)
@@ -383,9 +391,20 @@ impl World {
                     self.dispatch(n, out);
                 }
                 // Anti-entropy: ask one random peer what we lack.
-                let due = t.is_multiple_of(sync_every)
-                    || (t.is_multiple_of(500)
-                        && self.groups.get(&n).is_some_and(|g| g.waiting() > 0));
+                // While something waits for predecessors, ask again once
+                // the last answer arrived (or after 2 s without one): asking
+                // every 500 ms regardless piled up answers to the same
+                // question at 500 members.
+                let waiting = t.is_multiple_of(500)
+                    && self.groups.get(&n).is_some_and(|g| g.waiting() > 0)
+                    && self
+                        .asked
+                        .get(&n)
+                        .is_none_or(|(at, answered)| *answered || t >= at + 2_000);
+                if waiting {
+                    self.asked.insert(n, (t, false));
+                }
+                let due = t.is_multiple_of(sync_every) || waiting;
                 if due {
                     let peer = {
                         let Some(g) = self.groups.get(&n) else {
@@ -449,6 +468,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         update_every_messages: Some(20),
         update_after_ms: None,
         state_in_output: std::env::var("SGM_DEMO_STATE").is_ok(),
+        // The scenario makes about 24 broadcasts per member, and after the
+        // partition heals each member must be able to re-send the other
+        // side's share of them and hold the broadcasts waiting on it. The
+        // defaults (4096 broadcasts / 16 MiB) are below that from about 170
+        // members: at 500 members answers then lacked the oldest part of
+        // the partition and the run did not converge (FAIL, 28 GB of
+        // re-sends).
+        history_max_count: (32 * n).max(4096),
+        history_max_bytes: (n << 17).max(16 << 20),
+        waiting_max_count: (32 * n).max(4096),
+        waiting_max_bytes: (n << 17).max(16 << 20),
         ..Config::default()
     };
     let mut w = World {
@@ -473,6 +503,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         counter: 0,
         verbose: o.verbose,
         prekeys: n + EXTRA_USERS,
+        asked: HashMap::new(),
         founders: n,
     };
     let names: Vec<String> = (0..n).map(|i| format!("p{i:02}")).collect();

@@ -43,6 +43,16 @@ pub struct Config {
     /// Most bytes of delivered broadcasts kept for re-sending.
     #[serde(default = "default_history_max_bytes")]
     pub history_max_bytes: usize,
+    /// Most received broadcasts waiting for their causal predecessors
+    /// (the oldest are dropped beyond it, reported as
+    /// [`crate::Warning::Dropped`], and must be fetched again). After a
+    /// long partition every member of the other side sends such
+    /// broadcasts: at n members, plan for tens per member.
+    #[serde(default = "default_waiting_max_count")]
+    pub waiting_max_count: usize,
+    /// Most bytes of broadcasts waiting for their causal predecessors.
+    #[serde(default = "default_waiting_max_bytes")]
+    pub waiting_max_bytes: usize,
     /// Serialize the state into every [`crate::Output`] that changed it
     /// (the crash-consistent default). Off: `Output::state` is `None` and
     /// the application calls [`crate::Group::to_bytes`] when it wants.
@@ -66,6 +76,8 @@ impl Default for Config {
             max_tracked_messages: 4096,
             history_max_count: default_history_max_count(),
             history_max_bytes: default_history_max_bytes(),
+            waiting_max_count: default_waiting_max_count(),
+            waiting_max_bytes: default_waiting_max_bytes(),
             state_in_output: true,
         }
     }
@@ -76,6 +88,14 @@ fn default_history_max_count() -> usize {
 }
 
 fn default_history_max_bytes() -> usize {
+    16 << 20
+}
+
+fn default_waiting_max_count() -> usize {
+    4096
+}
+
+fn default_waiting_max_bytes() -> usize {
     16 << 20
 }
 
@@ -92,6 +112,8 @@ pub(crate) fn acb_config(config: &Config) -> sgm_acb::AcbConfig {
         max_parents: MAX_PARENTS,
         store_max_count: config.history_max_count,
         store_max_bytes: config.history_max_bytes,
+        buffer_max_count: config.waiting_max_count,
+        buffer_max_bytes: config.waiting_max_bytes,
         ..sgm_acb::AcbConfig::default()
     }
 }
