@@ -13,10 +13,11 @@
 //!
 //! Cost grows as O(n²) packets received (every member acks each
 //! key-agreement operation and each round of messages, to everyone), each
-//! signature-checked: in the release build about 40 s at 100 members and
-//! 150 s at 200 (docs/messaging.md, "Cost"). For large groups use the
-//! release build: `cargo run --release -p xtask -- demo --members 500` (a
-//! progress bar, driven by simulated time, shows from 50 members on).
+//! signature-checked: in the release build about 30 s at 100 members, 2
+//! min at 200 and 17 min (13 GB) at 500 (docs/messaging.md, "Cost"). For
+//! large groups use the release build:
+//! `cargo run --release -p xtask -- demo --members 500` (a progress bar,
+//! driven by simulated time, shows from 50 members on).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
