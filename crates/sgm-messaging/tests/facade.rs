@@ -557,6 +557,51 @@ fn a_member_added_after_a_long_history_joins_from_a_checkpoint() {
 }
 
 #[test]
+fn a_welcome_that_outgrew_the_store_is_abandoned_with_a_warning() {
+    let config = Config {
+        history_max_count: 8,
+        ..Config::default()
+    };
+    let (mut net, nodes) = start(3, 45, ideal(), config);
+    let (_, inv) = net.user("u3");
+    let a = nodes[0];
+    let now = net.sim.now();
+    // The welcome is lost (never dispatched) and the new member is never
+    // heard from; the group moves on past the store's bound.
+    let g = net.groups.get_mut(&a).unwrap();
+    let _lost = g
+        .add(&[inv.clone()], now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    for i in 0..12 {
+        net.send(nodes[i % 3], &format!("after {i}"));
+        net.run(100, false);
+    }
+    let now = net.sim.now() + WELCOME_RESEND_MS;
+    let g = net.groups.get_mut(&a).unwrap();
+    let out = g.tick(now, &mut net.rng, &mut net.keys).unwrap();
+    let abandoned = out
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(e, Event::Warning(Warning::WelcomeAbandoned { member })
+                if *member == inv.member_id())
+        })
+        .count();
+    assert_eq!(abandoned, 1);
+    assert!(!out.packets.iter().any(|p| p.kind == PacketKind::Welcome));
+    // Reported once: the welcome is no longer pending.
+    let later = g
+        .tick(now + WELCOME_RESEND_MS, &mut net.rng, &mut net.keys)
+        .unwrap();
+    assert!(
+        !later
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Warning(Warning::WelcomeAbandoned { .. })))
+    );
+}
+
+#[test]
 fn the_sync_hint_names_the_sender_of_what_waits() {
     let (mut net, nodes) = start(3, 43, ideal(), Config::default());
     let (b, c) = (nodes[1], nodes[2]);
