@@ -469,17 +469,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         update_every_messages: Some(20),
         update_after_ms: None,
         state_in_output: std::env::var("SGM_DEMO_STATE").is_ok(),
-        // The scenario makes about 24 broadcasts per member, and after the
-        // partition heals each member must be able to re-send the other
-        // side's share of them and hold the broadcasts waiting on it. The
-        // defaults (4096 broadcasts / 16 MiB) are below that from about 170
-        // members: at 500 members answers then lacked the oldest part of
-        // the partition and the run did not converge (FAIL, 28 GB of
-        // re-sends).
-        history_max_count: (32 * n).max(4096),
-        history_max_bytes: (n << 17).max(16 << 20),
-        waiting_max_count: (32 * n).max(4096),
-        waiting_max_bytes: (n << 17).max(16 << 20),
         ..Config::default()
     };
     let mut w = World {

@@ -203,6 +203,13 @@ impl Acb {
         &self.config
     }
 
+    /// Replaces the bounds (for example as the group grows). Lower bounds
+    /// apply from the next message stored or buffered; nothing is dropped
+    /// now.
+    pub fn set_config(&mut self, config: AcbConfig) {
+        self.config = config;
+    }
+
     /// Registers a sender by its identity key (the key its first message is
     /// signed with). Returns `MemberId::from_identity_key(identity_key)`.
     /// Registering the same key again does nothing.

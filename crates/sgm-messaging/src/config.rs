@@ -37,20 +37,26 @@ pub struct Config {
     /// Per-message causal summaries kept for ack tracking and the §7 rule.
     pub max_tracked_messages: usize,
     /// Most delivered broadcasts kept for re-sending (sync answers and the
-    /// post-add part of welcomes; the oldest are dropped first).
+    /// post-add part of welcomes; the oldest are dropped first), for a
+    /// group of up to [`BOUNDS_SCALE_MEMBERS`] members. This and the three
+    /// bounds below grow with the group: they are multiplied by
+    /// ⌈known members / `BOUNDS_SCALE_MEMBERS`⌉, since a group makes
+    /// broadcasts in proportion to its members and, after a partition
+    /// heals, every member must re-send and hold the other side's share.
     #[serde(default = "default_history_max_count")]
     pub history_max_count: usize,
-    /// Most bytes of delivered broadcasts kept for re-sending.
+    /// Most bytes of delivered broadcasts kept for re-sending (scaled like
+    /// `history_max_count`).
     #[serde(default = "default_history_max_bytes")]
     pub history_max_bytes: usize,
     /// Most received broadcasts waiting for their causal predecessors
-    /// (the oldest are dropped beyond it, reported as
-    /// [`crate::Warning::Dropped`], and must be fetched again). After a
-    /// long partition every member of the other side sends such
-    /// broadcasts: at n members, plan for tens per member.
+    /// (scaled like `history_max_count`); the oldest are dropped beyond
+    /// it, reported as [`crate::Warning::Dropped`], and must be fetched
+    /// again.
     #[serde(default = "default_waiting_max_count")]
     pub waiting_max_count: usize,
-    /// Most bytes of broadcasts waiting for their causal predecessors.
+    /// Most bytes of broadcasts waiting for their causal predecessors
+    /// (scaled like `history_max_count`).
     #[serde(default = "default_waiting_max_bytes")]
     pub waiting_max_bytes: usize,
     /// Serialize the state into every [`crate::Output`] that changed it
@@ -106,14 +112,24 @@ fn default_waiting_max_bytes() -> usize {
 /// member uses the same bound, since receivers enforce it too.
 pub const MAX_PARENTS: usize = 4096;
 
-/// The broadcast layer's bounds.
-pub(crate) fn acb_config(config: &Config) -> sgm_acb::AcbConfig {
+/// Group size up to which the history and waiting bounds of [`Config`]
+/// apply as given; larger groups get them multiplied by
+/// ⌈members / this⌉. The defaults (4096 broadcasts, 16 MiB) hold the
+/// demo's partition scenario (about 24 broadcasts per member) at 128
+/// members; with fixed bounds the 500-member demo failed (answers lacked
+/// the oldest part of the partition, 36,850 waiting broadcasts dropped).
+pub const BOUNDS_SCALE_MEMBERS: usize = 128;
+
+/// The broadcast layer's bounds for a group with `members` known member
+/// ids.
+pub(crate) fn acb_config(config: &Config, members: usize) -> sgm_acb::AcbConfig {
+    let k = members.div_ceil(BOUNDS_SCALE_MEMBERS).max(1);
     sgm_acb::AcbConfig {
         max_parents: MAX_PARENTS,
-        store_max_count: config.history_max_count,
-        store_max_bytes: config.history_max_bytes,
-        buffer_max_count: config.waiting_max_count,
-        buffer_max_bytes: config.waiting_max_bytes,
+        store_max_count: config.history_max_count.saturating_mul(k),
+        store_max_bytes: config.history_max_bytes.saturating_mul(k),
+        buffer_max_count: config.waiting_max_count.saturating_mul(k),
+        buffer_max_bytes: config.waiting_max_bytes.saturating_mul(k),
         ..sgm_acb::AcbConfig::default()
     }
 }
@@ -127,5 +143,46 @@ impl Config {
             },
             coalesce_acks: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand_chacha::ChaCha20Rng;
+    use sgm_crypto::SeedableRng;
+
+    use super::*;
+    use crate::{Group, UserId};
+
+    #[test]
+    fn bounds_grow_with_the_group() {
+        let small = Config {
+            history_max_count: 24,
+            ..Config::default()
+        };
+        // As given up to BOUNDS_SCALE_MEMBERS members.
+        assert_eq!(acb_config(&small, 3).store_max_count, 24);
+        let d = Config::default();
+        let at = |m| acb_config(&d, m);
+        assert_eq!(at(128).store_max_count, 4096);
+        assert_eq!(at(129).store_max_count, 2 * 4096);
+        assert_eq!(at(500).store_max_bytes, 4 * (16 << 20));
+        assert_eq!(at(500).buffer_max_count, 4 * 4096);
+        assert_eq!(at(500).buffer_max_bytes, 4 * (16 << 20));
+
+        // A member's broadcast layer follows the cards it learns, and a
+        // restored state gets the same bounds.
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let (mut g, _, _) = Group::new(UserId::from("a"), d, 1, &mut rng);
+        assert_eq!(g.acb.config().store_max_count, 4096);
+        for i in 0..BOUNDS_SCALE_MEMBERS {
+            let (_, inv, _) = Group::new(UserId::from(format!("u{i}").as_str()), d, 1, &mut rng);
+            g.register(&inv);
+        }
+        assert_eq!(g.acb.config().store_max_count, 2 * 4096);
+        let restored = Group::from_bytes(g.to_bytes().expose_secret()).unwrap();
+        assert_eq!(restored.acb.config(), g.acb.config());
     }
 }

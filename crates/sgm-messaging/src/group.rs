@@ -114,7 +114,7 @@ impl Group {
             user: user.clone(),
             identity: sk.verifying_key(),
         };
-        let acb = Acb::new(sk.clone(), crate::config::acb_config(&config));
+        let acb = Acb::new(sk.clone(), crate::config::acb_config(&config, 1));
         let dcgka = Dcgka::init(sk, store, config.dcgka());
         let mut book = Book::default();
         book.add_card(invite.member_id(), user.clone(), Vk(invite.identity));
@@ -347,8 +347,8 @@ impl Group {
     /// Sends `to` its welcome, from its seed (see [`Group::add`]): the
     /// checkpoint and every broadcast delivered here since the add. Fails
     /// if the store no longer holds one of them (the add was more than
-    /// [`Config::history_max_count`] broadcasts ago): the new member must
-    /// then be removed and added again.
+    /// [`Config::history_max_count`] broadcasts ago, scaled with the
+    /// group): the new member must then be removed and added again.
     fn welcome(&self, acc: &mut Acc, to: MemberId) -> Result<()> {
         let seed = self
             .book
@@ -378,8 +378,17 @@ impl Group {
 
     pub(crate) fn register(&mut self, invite: &Invite) -> bool {
         self.acb.register_member(invite.identity);
-        self.book
-            .add_card(invite.member_id(), invite.user.clone(), Vk(invite.identity))
+        let added =
+            self.book
+                .add_card(invite.member_id(), invite.user.clone(), Vk(invite.identity));
+        if added {
+            // The bounds grow with the group (`BOUNDS_SCALE_MEMBERS`).
+            let bounds = crate::config::acb_config(&self.config, self.book.cards.len());
+            if bounds != *self.acb.config() {
+                self.acb.set_config(bounds);
+            }
+        }
+        added
     }
 
     /// Others in the group now.

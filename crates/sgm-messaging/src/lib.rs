@@ -119,7 +119,7 @@ mod receive;
 pub mod vectors;
 mod vv;
 
-pub use config::{Config, MAX_PARENTS};
+pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};

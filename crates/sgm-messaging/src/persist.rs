@@ -83,7 +83,10 @@ impl Group {
                 .map_err(|_| Error::State("group id"))?;
             Some(GroupId(g))
         };
-        let acb = Acb::restore(&pb.acb, crate::config::acb_config(&config))?;
+        let acb = Acb::restore(
+            &pb.acb,
+            crate::config::acb_config(&config, book.cards.len()),
+        )?;
         let dcgka = Dcgka::from_bytes(&pb.dcgka)?;
         if acb.me() != dcgka.id() {
             return Err(Error::State("layers disagree on the member id"));
