@@ -170,6 +170,10 @@ pub(crate) struct Book {
     /// member in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) added_by: Option<(Mid, u64)>,
+    /// Every delivered create, add and remove: DGM op id, sender, ACB seq
+    /// (`causal.rs`: the membership ops of a message's causal past).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) memops: Vec<(Hex, Mid, u64)>,
     /// When this member last asked a peer back in a sync answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) asked_back_ms: Option<u64>,

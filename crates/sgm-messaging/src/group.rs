@@ -496,8 +496,14 @@ impl Group {
             self.broadcast(payload, direct)?
         };
         let me = self.me();
-        self.book
-            .note_op(id, sgm_dcgka::op_id(&me, out.control.seq).0);
+        let op = sgm_dcgka::op_id(&me, out.control.seq).0;
+        self.book.note_op(id, op);
+        if out.control.kind.is_membership_change() {
+            // Own membership ops count in later messages' causal past too
+            // (`causal.rs`).
+            let seq = self.acb.delivered_seq_of(&me).unwrap_or(0);
+            self.book.note_memop(op, me, seq);
+        }
         Ok((id, env))
     }
 

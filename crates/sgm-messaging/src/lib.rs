@@ -106,6 +106,7 @@
 //! ```
 
 mod book;
+mod causal;
 mod config;
 mod directory;
 mod error;
