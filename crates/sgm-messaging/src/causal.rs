@@ -18,6 +18,17 @@
 //!   parents an add or remove declares cover every membership op of it)
 //!   and decrypts with `Dcgka::decrypt_in_past`.
 //!
+//! **Concurrent removes reach the removed (item 11).** A member stops
+//! talking to the members it saw removed, but one of them may have sent,
+//! concurrently with its removal, an operation this member still lacks —
+//! a remove of this member, say, whose packet was lost. Members removed
+//! in the last [`REMOVED_PEER_SYNC_MS`] therefore stay sync peers
+//! ([`Group::sync_peers`]); a removed member still answers sync requests
+//! from members it knows. Without this, three members removing each other
+//! in a ring could each end up a "member" of a group of one, and
+//! newcomers added concurrently by one of them would keep an outdated
+//! member list.
+//!
 //! Broadcasts this member never saw (from before its checkpoint) are
 //! missing from the book: their membership ops are in the past of the add
 //! that added this member, which is recorded, so nothing is lost for the
@@ -29,6 +40,7 @@ use sgm_dcgka::Dcgka;
 use sgm_dgm::OpId;
 
 use crate::book::Book;
+use crate::group::Group;
 use crate::ids::{Hex, Mid, Mix};
 use crate::vv::Vv;
 
@@ -92,5 +104,47 @@ impl Book {
         let base = self.base.as_ref().filter(|_| known.len() < parents.len());
         let vv = Vv::merge(known.into_iter().chain(base), None, self.index.len());
         self.memops_in_vv(&vv, None)
+    }
+}
+
+/// How long a removed member stays a sync peer after this member processed
+/// its removal (see the module docs). A removed member unreachable for
+/// longer can leave what it sent concurrently with its removal undelivered
+/// here.
+pub const REMOVED_PEER_SYNC_MS: u64 = 120_000;
+
+impl Book {
+    /// Notes that `removed` left the membership at `now_ms`; forgets
+    /// removals older than [`REMOVED_PEER_SYNC_MS`].
+    pub(crate) fn note_removed(&mut self, removed: &[MemberId], now_ms: u64) {
+        self.removed_at
+            .retain(|_, t| now_ms.saturating_sub(*t) <= REMOVED_PEER_SYNC_MS);
+        for m in removed {
+            self.removed_at.insert(Mid(*m), now_ms);
+        }
+    }
+}
+
+impl Group {
+    /// The peers to send sync requests to ([`Group::sync_request`]): the
+    /// other members, and the members removed in the last
+    /// [`REMOVED_PEER_SYNC_MS`] (what they sent concurrently with their
+    /// removal may still be missing here). Empty once this member is
+    /// removed.
+    pub fn sync_peers(&self, now_ms: u64) -> Vec<MemberId> {
+        if !self.is_member() {
+            return Vec::new();
+        }
+        let me = self.me();
+        let mut peers: Vec<MemberId> = self.members().into_iter().filter(|m| *m != me).collect();
+        for (m, t) in &self.book.removed_at {
+            if now_ms.saturating_sub(*t) <= REMOVED_PEER_SYNC_MS
+                && m.0 != me
+                && !peers.contains(&m.0)
+            {
+                peers.push(m.0);
+            }
+        }
+        peers
     }
 }

@@ -708,6 +708,7 @@ impl Group {
             s.book.readers = None;
             s.send_pcs(acc, &out.messages, &to, rng)?;
             s.note_own_pcs(out.update_secret.epoch, now_ms);
+            s.book.note_removed(&ids, now_ms);
             acc.events.push(Event::MembershipChanged {
                 added: Vec::new(),
                 removed: ids,

@@ -120,6 +120,7 @@ mod receive;
 pub mod vectors;
 mod vv;
 
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};

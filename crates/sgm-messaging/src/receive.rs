@@ -487,6 +487,7 @@ impl Group {
         };
         let added: Vec<MemberId> = after.difference(&before).copied().collect();
         let removed: Vec<MemberId> = before.difference(&after).copied().collect();
+        self.book.note_removed(&removed, now_ms);
         if !before.is_empty() && (!added.is_empty() || !removed.is_empty()) {
             acc.events.push(Event::MembershipChanged {
                 added,
