@@ -25,10 +25,15 @@ impl Direct {
     /// `n` users; user 0 creates the group with all others, everything is
     /// delivered.
     pub fn group(n: usize, seed: u64) -> Self {
+        Self::group_with(n, seed, Config::default())
+    }
+
+    /// [`Direct::group`] with `config` for every member.
+    pub fn group_with(n: usize, seed: u64, config: Config) -> Self {
         let Users {
             inner: mut d,
             invites,
-        } = Self::users(n, seed);
+        } = Self::users_with(n, seed, config);
         let out = d.groups[0]
             .create(&invites[1..], 0, &mut d.rng, &mut d.keys)
             .unwrap();
@@ -38,17 +43,18 @@ impl Direct {
 
     /// `n` users, no group yet.
     pub fn users(n: usize, seed: u64) -> Users {
+        Self::users_with(n, seed, Config::default())
+    }
+
+    /// [`Direct::users`] with `config`.
+    pub fn users_with(n: usize, seed: u64, config: Config) -> Users {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let mut keys = KeyServer::new();
         let mut groups = Vec::new();
         let mut invites = Vec::new();
         for i in 0..n {
-            let (g, inv, pk) = Group::new(
-                UserId::from(format!("u{i}").as_str()),
-                Config::default(),
-                8,
-                &mut rng,
-            );
+            let (g, inv, pk) =
+                Group::new(UserId::from(format!("u{i}").as_str()), config, 8, &mut rng);
             keys.publish(inv.member_id(), pk);
             groups.push(g);
             invites.push(inv);
