@@ -95,6 +95,6 @@ pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
 pub use membership::{AllowAll, MembershipCheck};
 pub use state::STATE_VERSION;
 pub use wire::{
-    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, SIGNATURE_LABEL,
-    SignedEnvelope, WIRE_VERSION,
+    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, ROTATION_LABEL,
+    SIGNATURE_LABEL, SignedEnvelope, WIRE_VERSION, rotation_statement,
 };

@@ -107,6 +107,7 @@
 
 mod book;
 mod config;
+mod credential;
 mod directory;
 mod error;
 mod event;
@@ -116,10 +117,13 @@ mod packet;
 mod padding;
 mod persist;
 mod receive;
+#[cfg(test)]
+mod security_tests;
 pub mod vectors;
 mod vv;
 
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
+pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUserNames};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
