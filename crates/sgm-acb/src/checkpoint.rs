@@ -8,10 +8,13 @@
 //! heads. The joiner treats all of it as delivered; messages concurrent with
 //! the add are still received and delivered normally.
 //!
-//! The checkpoint holds no secrets, but it is trusted: a joiner believes the
-//! adder about history, exactly as it believes the adder's membership
-//! history in the DCGKA welcome. Deliver it only over an authenticated
-//! channel.
+//! The checkpoint holds no secrets, but it is trusted about history: a
+//! joiner believes the adder about what was delivered, exactly as it
+//! believes the adder's membership history in the DCGKA welcome. Deliver it
+//! only over an authenticated channel. It is not trusted about keys: every
+//! sender's key chain must start at the identity key its id is derived
+//! from, and each rotation's proof must verify under the key before it
+//! (issue 10 item 4; [`AcbError::BadKeyChain`]).
 
 use prost::Message as _;
 use sgm_crypto::{MemberId, SigningKey};
@@ -38,8 +41,8 @@ fn verify_chain(sender: &MemberId, st: &SenderState) -> Result<(), AcbError> {
     let mut prev = first;
     for k in rest {
         let proof = k.proof.as_ref().ok_or_else(bad_chain)?;
-        let ordered = k.from_seq > prev.from_seq
-            && k.from_seq <= st.delivered_seq.saturating_add(1);
+        let ordered =
+            k.from_seq > prev.from_seq && k.from_seq <= st.delivered_seq.saturating_add(1);
         let statement = rotation_statement(sender, k.from_seq, &k.key);
         if !ordered || prev.key.verify(&statement, proof).is_err() {
             return Err(bad_chain());

@@ -65,7 +65,11 @@ impl Invite {
 
     /// An invite from its parts, as received (check it with
     /// [`Invite::verify`]; the group does before using it).
-    pub fn from_parts(user: UserId, identity: VerifyingKey, signature: [u8; SIGNATURE_LEN]) -> Self {
+    pub fn from_parts(
+        user: UserId,
+        identity: VerifyingKey,
+        signature: [u8; SIGNATURE_LEN],
+    ) -> Self {
         Self {
             user,
             identity,
@@ -150,7 +154,10 @@ pub struct ExpectedWelcome {
 /// neither can be swapped in the unsigned welcome.
 pub(crate) fn welcome_digest(checkpoint: &[u8], cards: &[Vec<u8>]) -> [u8; 32] {
     let mut m = Vec::with_capacity(
-        WELCOME_DIGEST_LABEL.len() + 16 + checkpoint.len() + cards.iter().map(|c| 8 + c.len()).sum::<usize>(),
+        WELCOME_DIGEST_LABEL.len()
+            + 16
+            + checkpoint.len()
+            + cards.iter().map(|c| 8 + c.len()).sum::<usize>(),
     );
     m.extend_from_slice(WELCOME_DIGEST_LABEL);
     m.extend_from_slice(&(checkpoint.len() as u64).to_be_bytes());

@@ -18,6 +18,19 @@
 //!   Re-adding a removed user takes a fresh [`Invite`] (fresh identity key,
 //!   fresh member id, as DGM requires); [`Group::users`] maps users to their
 //!   current member ids.
+//! - **Member cards** (who is who): a card (user name + identity key) is
+//!   signed by the member's own identity key when it is born
+//!   ([`Group::new`]), accepted only from the signed create or add that
+//!   introduces it (or a welcome whose cards that operation's digest
+//!   names), registered only once that operation was accepted, and checked
+//!   by the application's [`CredentialValidator`] (default
+//!   [`UniqueUserNames`]: no second key for a current member's name)
+//!   before use. A relay can neither rename members nor add one; a
+//!   member waiting to join can name the group or adder it expects
+//!   ([`Group::expect_welcome`]).
+//! - **Keys are the members' own**: a member's current signing key is
+//!   proven by its own chain of rotations rooted in its identity key; an
+//!   adder's checkpoint cannot assign it (docs/acb.md).
 //! - **Transcript consistency** (mpENC §3.4): every application message
 //!   carries, inside its encryption, the ids of the latest messages its
 //!   author had seen; [`Group::transcript`] is the log in delivery order,

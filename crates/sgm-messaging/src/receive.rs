@@ -12,15 +12,15 @@ use sgm_dcgka::ratchet::ApplicationMessage;
 use sgm_dgm::OpId;
 
 use crate::book::{Card, MAX_PARKED};
+use crate::credential::welcome_digest;
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
 use crate::group::{Acc, Group, Output};
-use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
-use crate::credential::welcome_digest;
 use crate::ids::Invite;
+use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
-    AppBodyPb, BatchPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb,
-    WelcomePb, frame, member, unframe_shared,
+    AppBodyPb, BatchPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb,
+    frame, member, unframe_shared,
 };
 use crate::padding::unpad;
 use crate::vv::Vv;
@@ -293,10 +293,16 @@ impl Group {
         let encoded: Vec<Vec<u8>> = w.cards.iter().map(prost::Message::encode_to_vec).collect();
         let named = self.book.join_digest.as_ref().map(|h| h.0.as_slice());
         if named != Some(welcome_digest(&w.checkpoint, &encoded).as_slice()) {
-            return Err(Error::Malformed("welcome differs from the signed operation's"));
+            return Err(Error::Malformed(
+                "welcome differs from the signed operation's",
+            ));
         }
         if let Some(adder) = &expected.adder {
-            let by = self.book.added_by.as_ref().and_then(|(m, _)| self.user_of(&m.0));
+            let by = self
+                .book
+                .added_by
+                .as_ref()
+                .and_then(|(m, _)| self.user_of(&m.0));
             if by != Some(adder) {
                 return Err(Error::UnexpectedWelcome("another adder"));
             }

@@ -3,7 +3,12 @@
 //! welcome, a second "alice", and a rejected broadcast carrying cards.
 //! (In the crate: the attacks need to build packets no honest member
 //! builds.)
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cloned_ref_to_slice_refs
+)]
 
 use prost::Message as _;
 use rand_chacha::ChaCha20Rng;
@@ -111,7 +116,11 @@ fn create_with_tampered_welcome(seed: u64, tamper: &mut Tamper<'_>) -> (Net, [us
     let carol_id = carol.member_id();
     let out = net.act(a, |g, r, k| g.create(&[bob, carol], 0, r, k));
     net.route(out, &mut |bytes, to| {
-        if to == carol_id { tamper(bytes, to) } else { None }
+        if to == carol_id {
+            tamper(bytes, to)
+        } else {
+            None
+        }
     });
     (net, [a, b, c])
 }
@@ -311,7 +320,9 @@ fn malicious_adder_editing_the_checkpoint_cannot_give_a_member_its_key() {
     let carol_id = net.groups[c].me();
     let cp = net.groups[b].acb.checkpoint();
     let tampered = crate::security_tests::with_key(&cp, carol_id, &mallory);
-    let out = net.act(b, |g, r, k| g.add_with_checkpoint(&[dave], tampered, 20, r, k));
+    let out = net.act(b, |g, r, k| {
+        g.add_with_checkpoint(&[dave], tampered, 20, r, k)
+    });
     net.deliver(out);
     let key_at_dave = net.groups[d].acb.current_key_of(&carol_id);
     assert_ne!(
@@ -319,6 +330,8 @@ fn malicious_adder_editing_the_checkpoint_cannot_give_a_member_its_key() {
         Some(mallory.verifying_key()),
         "the joiner took the adder's key for carol"
     );
+    // The welcome was refused (`AcbError::BadKeyChain`): dave is not in.
+    assert!(!net.groups[d].is_member());
 }
 
 // The checkpoint's protobuf layout (docs/acb.md), as the adder re-encodes it.
