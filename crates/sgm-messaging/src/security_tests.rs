@@ -410,3 +410,31 @@ impl Group {
         self.act(|s, acc| s.do_add(acc, invites, checkpoint, now_ms, rng, directory))
     }
 }
+
+#[test]
+fn a_card_travels_as_bytes_and_an_edited_card_is_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let (_, card, _) = Group::new(UserId::from("alice"), Config::default(), 1, &mut rng);
+    let bytes = card.to_bytes();
+    assert_eq!(Invite::from_bytes(&bytes).unwrap(), card);
+    // Renamed by whoever carried it: the signature no longer covers it.
+    let mut renamed = card.clone();
+    renamed.user = UserId::from("mallory");
+    assert_eq!(
+        Invite::from_bytes(&renamed.to_bytes()),
+        Err(crate::Error::BadCard(card.member_id()))
+    );
+    // An adder given a renamed invite refuses it.
+    let mut net = Net::new(8);
+    let (a, _) = net.user("alice2");
+    let (_, bob) = net.user("bob");
+    let mut bad = bob.clone();
+    bad.user = UserId::from("robert");
+    let Net { rng, keys, groups } = &mut net;
+    let before = groups[a].to_bytes().expose_secret().to_vec();
+    assert_eq!(
+        groups[a].create(&[bad], 0, rng, keys).map(|_| ()),
+        Err(crate::Error::BadCard(bob.member_id()))
+    );
+    assert_eq!(groups[a].to_bytes().expose_secret(), &before[..]);
+}
