@@ -300,7 +300,20 @@ impl crate::Group {
         {
             return Err(Error::Malformed("welcome lacks a member's card"));
         }
+        // A card for an id the membership history never added (an adder
+        // vouching for a key of its own) would pass ACB's membership check.
         let me = self.me();
+        let known = self
+            .dcgka
+            .dgm()
+            .map(sgm_dgm::Dgm::known_members)
+            .unwrap_or_default();
+        if cards
+            .iter()
+            .any(|c| c.member_id() != me && !known.contains(&c.member_id()))
+        {
+            return Err(Error::Malformed("welcome card of an id never added"));
+        }
         let mut current = self.current_others(None);
         let nobody = BTreeMap::new();
         for c in cards {

@@ -196,6 +196,24 @@ fn relay_adding_its_own_card_to_a_welcome_gets_no_broadcast_accepted() {
 }
 
 #[test]
+fn malicious_adder_vouching_for_a_card_of_a_non_member_is_refused() {
+    let mut net = Net::new(9);
+    let (a, _) = net.user("alice");
+    let (b, bob) = net.user("bob");
+    let out = net.act(a, |g, r, k| g.create(&[bob], 0, r, k));
+    net.deliver(out);
+    // Bob (malicious) slips a card of a key he holds into the cards his
+    // welcome carries (and its signed digest).
+    let (_, sock) = outsider(&mut net, "sock");
+    net.groups[b].register(&sock);
+    let (c, carol) = net.user("carol");
+    let out = net.act(b, |g, r, k| g.add(&[carol], 10, r, k));
+    net.deliver(out);
+    assert_eq!(net.groups[c].user_of(&sock.member_id()), None);
+    assert!(!net.groups[c].is_member());
+}
+
+#[test]
 fn second_alice_added_by_a_malicious_member_is_refused() {
     let mut net = Net::new(3);
     let (a, _) = net.user("alice");
