@@ -121,6 +121,7 @@
 //! ```
 
 mod book;
+mod causal;
 mod config;
 mod credential;
 mod directory;
@@ -137,6 +138,7 @@ mod security_tests;
 pub mod vectors;
 mod vv;
 
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUserNames};
 pub use directory::KeyServer;
