@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use sgm_acb::MessageId;
 use sgm_crypto::MemberId;
 
-use crate::ids::{Hex, Mid, Mix, UserId, Vk};
+use crate::credential::ExpectedWelcome;
+use crate::ids::{Hex, Invite, Mid, Mix, UserId, Vk};
 use crate::vv::Vv;
 
 /// One known member id (current or past).
@@ -17,8 +18,22 @@ use crate::vv::Vv;
 pub(crate) struct Card {
     pub(crate) user: UserId,
     pub(crate) key: Vk,
+    /// The identity key's signature over the card (`credential.rs`).
+    #[serde(default)]
+    pub(crate) sig: Hex,
     /// Position in the version vectors.
     pub(crate) index: usize,
+}
+
+impl Card {
+    /// The card as an [`Invite`] (for welcomes).
+    pub(crate) fn invite(&self) -> Invite {
+        let mut sig = [0u8; sgm_crypto::SIGNATURE_LEN];
+        if let Some(s) = self.sig.0.first_chunk::<{ sgm_crypto::SIGNATURE_LEN }>() {
+            sig = *s;
+        }
+        Invite::from_parts(self.user.clone(), self.key.0, sig)
+    }
 }
 
 /// What is known of one delivered broadcast.
@@ -43,6 +58,11 @@ pub(crate) struct WelcomeSeed {
     /// Position in [`Book::log`] of the first broadcast after the
     /// checkpoint.
     pub(crate) from: usize,
+    /// The members whose cards the welcome carries (every card accepted
+    /// before the add): the signed add names their digest with the
+    /// checkpoint's (`credential::welcome_digest`).
+    #[serde(default)]
+    pub(crate) cards: Vec<Mid>,
 }
 
 /// A transcript entry.
@@ -174,6 +194,9 @@ pub(crate) struct Book {
     /// member in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) added_by: Option<(Mid, u64)>,
+    /// What this member, not joined yet, expects of its welcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expected: Option<ExpectedWelcome>,
     /// Every delivered create, add and remove: DGM op id, sender, ACB seq
     /// (`causal.rs`: the membership ops of a message's causal past).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -224,13 +247,23 @@ impl Book {
         }
     }
 
-    pub(crate) fn add_card(&mut self, id: MemberId, user: UserId, key: Vk) -> bool {
+    /// Records an accepted card (its signature checked by the caller).
+    pub(crate) fn add_card(&mut self, card: &Invite) -> bool {
+        let id = card.member_id();
         if self.cards.contains_key(&Mid(id)) {
             return false;
         }
         let index = self.index.len();
         self.index.push(Mid(id));
-        self.cards.insert(Mid(id), Card { user, key, index });
+        self.cards.insert(
+            Mid(id),
+            Card {
+                user: card.user.clone(),
+                key: Vk(card.identity),
+                sig: Hex(card.signature().to_vec()),
+                index,
+            },
+        );
         true
     }
 

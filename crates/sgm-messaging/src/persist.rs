@@ -100,6 +100,8 @@ impl Group {
             acb,
             dcgka,
             book,
+            // The application sets its own again (not persisted).
+            validator: crate::credential::default_validator(),
         })
     }
 }

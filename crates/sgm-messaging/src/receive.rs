@@ -14,13 +14,15 @@ use sgm_dgm::OpId;
 use crate::book::{MAX_PARKED, MAX_PARKED_BYTES};
 use crate::causal::{CausalMembership, ever_removed};
 use crate::config::{MAX_PARENTS, acb_config};
+use crate::credential::welcome_digest;
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
 use crate::group::{Acc, Group, Output};
+use crate::ids::Invite;
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
-    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, WelcomePb,
-    checkpoint_digest, frame, member, unframe_shared,
+    AppBodyPb, BatchPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, WelcomePb, frame,
+    member, unframe_shared,
 };
 use crate::padding::unpad;
 use crate::prescan::field_counts;
@@ -304,15 +306,27 @@ impl Group {
             // Someone else's welcome (an echo or misrouted): ignore.
             return Ok(());
         }
+        let expected = self.book.expected.clone().unwrap_or_default();
+        if expected.group.is_some_and(|g| g != gid) {
+            return Err(Error::UnexpectedWelcome("another group"));
+        }
         self.group_id = Some(gid);
         if !w.checkpoint.is_empty() {
             // Joining mid-history: what the adder had delivered before the
-            // add counts as delivered here (it is never received).
+            // add counts as delivered here (it is never received). ACB
+            // checks every sender's key chain.
             self.acb.adopt_checkpoint(&w.checkpoint)?;
         }
-        for c in &w.cards {
-            let inv = c.invite()?;
-            self.register(&inv);
+        // Each card signed by its member; the set is checked against the
+        // signed operation's digest below (the whole join is undone if it
+        // differs).
+        let cards = w
+            .cards
+            .iter()
+            .map(CardPb::invite)
+            .collect::<Result<Vec<Invite>>>()?;
+        for c in &cards {
+            self.register(c);
         }
         if !w.checkpoint.is_empty() {
             let mut base = vec![0u64; self.book.index.len()];
@@ -330,12 +344,25 @@ impl Group {
         if !self.book.joined {
             return Err(Error::Malformed("welcome does not add this member"));
         }
-        if !w.checkpoint.is_empty() {
-            let named = self.book.join_digest.as_ref().map(|h| h.0.as_slice());
-            if named != Some(checkpoint_digest(&w.checkpoint).as_slice()) {
-                return Err(Error::Malformed("checkpoint differs from the signed add's"));
+        let encoded: Vec<Vec<u8>> = w.cards.iter().map(prost::Message::encode_to_vec).collect();
+        let named = self.book.join_digest.as_ref().map(|h| h.0.as_slice());
+        if named != Some(welcome_digest(&w.checkpoint, &encoded).as_slice()) {
+            return Err(Error::Malformed(
+                "welcome differs from the signed operation's",
+            ));
+        }
+        if let Some(adder) = &expected.adder {
+            let by = self
+                .book
+                .added_by
+                .as_ref()
+                .and_then(|(m, _)| self.user_of(&m.0));
+            if by != Some(adder) {
+                return Err(Error::UnexpectedWelcome("another adder"));
             }
         }
+        self.check_welcome_cards(&cards)?;
+        self.book.expected = None;
         for p in self.unpark() {
             if let Ok((g, Kind::Broadcast, body)) = unframe_shared(&Bytes::from(p.0))
                 && g == gid
@@ -395,17 +422,14 @@ impl Group {
             Payload::Control {
                 control,
                 cards,
-                checkpoint,
+                welcome,
             } => {
-                for c in &cards {
-                    self.register(c);
-                }
                 let was_joined = self.book.joined;
-                self.handle_control(&d, &control, &vv, acc, now_ms, rng, directory);
+                self.handle_control(&d, &control, &cards, &vv, acc, now_ms, rng, directory);
                 if !was_joined && self.book.joined {
-                    // The signed add that added this member: what it says
-                    // of the welcome's checkpoint is checked by `join`.
-                    self.book.join_digest = checkpoint.map(|c| Hex(c.to_vec()));
+                    // The signed create or add that added this member: what
+                    // it says of the welcome is checked by `join`.
+                    self.book.join_digest = welcome.map(|c| Hex(c.to_vec()));
                     self.book.added_by = Some((Mid(d.sender), d.seq));
                 }
             }
@@ -425,6 +449,7 @@ impl Group {
         &mut self,
         d: &Delivered,
         control: &[u8],
+        cards: &[Invite],
         vv: &Vv,
         acc: &mut Acc,
         now_ms: u64,
@@ -458,7 +483,8 @@ impl Group {
                 _ => false,
             };
             if !mine {
-                // History from before this member joined.
+                // History from before this member joined (its cards are
+                // in the welcome).
                 return;
             }
         }
@@ -478,6 +504,11 @@ impl Group {
                 return reject(acc, e.into());
             }
         }
+        // Cards are checked before the key agreement sees the operation
+        // and registered only once it accepted it (issue 10 item 7).
+        if let Err(e) = self.admit_cards(d.sender, &msg.kind, cards) {
+            return reject(acc, e);
+        }
         let before = if membership_op {
             self.dcgka.members()
         } else {
@@ -491,6 +522,9 @@ impl Group {
             Ok(o) => o,
             Err(e) => return reject(acc, e.into()),
         };
+        for c in cards {
+            self.register(c);
+        }
         if !self.book.joined {
             self.book.joined = true;
             self.book.last_update_ms = now_ms;
