@@ -54,6 +54,10 @@ pub enum Malformed {
     /// The announced signing key is not a valid Ed25519 public key.
     #[error("announced signing key is not a valid Ed25519 key")]
     NewSigningKey,
+    /// Equivocation evidence whose two envelopes do not conflict (another
+    /// sender or seq, or the same message twice).
+    #[error("the two envelopes are not an equivocation")]
+    NotAnEquivocation,
 }
 
 /// Which buffer bound was hit.
@@ -229,6 +233,22 @@ pub enum AcbEvent {
         sender: MemberId,
         /// The bound.
         limit: BufferLimit,
+    },
+    /// It was delivered as a fork ([`crate::Delivered::fork`]): its sender
+    /// signed it and the delivered `existing` with the same seq. Not a
+    /// drop: reported so that the layer above can act on the evidence.
+    Equivocation {
+        /// The fork delivered.
+        id: MessageId,
+        /// The sender that equivocated.
+        sender: MemberId,
+        /// The seq it used twice.
+        seq: u64,
+        /// The message delivered first with that seq (the main line's).
+        existing: MessageId,
+        /// Both signed envelopes, if `existing` was still in the re-send
+        /// store (bounded) to build it from.
+        evidence: Option<Box<crate::Equivocation>>,
     },
     /// It waited more than `buffer_max_age` receive calls for predecessors
     /// that never arrived (forged or lost parent ids).

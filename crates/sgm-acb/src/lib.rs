@@ -79,6 +79,7 @@ mod buffer;
 mod checkpoint;
 mod config;
 mod error;
+mod fork;
 mod membership;
 mod state;
 mod store;
@@ -92,6 +93,7 @@ pub use bytes::Bytes;
 pub use checkpoint::CHECKPOINT_VERSION;
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
+pub use fork::{EQUIVOCATION_VERSION, Equivocation, MAX_FORK_TIPS};
 pub use membership::{AllowAll, MembershipCheck};
 pub use state::STATE_VERSION;
 pub use wire::{
