@@ -173,6 +173,10 @@ pub(crate) struct Book {
     /// When this member last asked a peer back in a sync answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) asked_back_ms: Option<u64>,
+    /// Per member that equivocated, the first evidence (encoded
+    /// `sgm_acb::Equivocation`); one per known member card.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) equivocations: BTreeMap<Mid, Hex>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -296,10 +300,13 @@ impl Book {
         }
         self.pos.insert(Mix(id), self.log.len());
         self.log.push(Mix(id));
+        // A fork (a second broadcast of the sender with this seq) keeps the
+        // first one's place: the index answers sync requests by seq.
         self.by_seq
             .entry(Mid(sender))
             .or_default()
-            .insert(seq, Mix(id));
+            .entry(seq)
+            .or_insert(Mix(id));
         vv
     }
 

@@ -110,6 +110,7 @@ mod config;
 mod directory;
 mod error;
 mod event;
+mod fetch;
 mod group;
 mod ids;
 mod packet;
@@ -123,6 +124,7 @@ pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
+pub use fetch::MAX_FETCH_IDS;
 pub use group::{
     ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
 };
@@ -131,6 +133,6 @@ pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};
 pub use persist::STATE_VERSION;
 pub use receive::{ASK_BACK_MS, MAX_RESEND_BYTES};
-pub use sgm_acb::{Bytes, MessageId};
+pub use sgm_acb::{Bytes, Equivocation, MessageId};
 pub use sgm_crypto::MemberId;
 pub use sgm_dcgka::PrekeyDirectory;

@@ -125,6 +125,10 @@ impl Group {
                     self.answer_sync(&gid, &body, now_ms, &mut acc)?;
                     false
                 }
+                Kind::Fetch => {
+                    self.answer_fetch(&gid, &body, &mut acc)?;
+                    false
+                }
             };
             return Ok(self.finish(acc, changed));
         }
@@ -136,7 +140,7 @@ impl Group {
                 s.park(&packet);
                 Ok(())
             }
-            Kind::Sync => Ok(()),
+            Kind::Sync | Kind::Fetch => Ok(()),
         })
     }
 
@@ -207,6 +211,17 @@ impl Group {
             }
             for ev in self.acb.take_events() {
                 let (id, sender, reason) = match ev {
+                    AcbEvent::Equivocation {
+                        id,
+                        sender,
+                        seq,
+                        existing,
+                        evidence,
+                    } => {
+                        let evidence = evidence.map(|e| *e);
+                        self.note_equivocation(acc, sender, seq, [existing, id], evidence);
+                        continue;
+                    }
                     AcbEvent::Rejected { id, sender, error } => (id, sender, error.to_string()),
                     AcbEvent::Evicted { id, sender, limit } => {
                         (id, sender, format!("evicted ({limit:?})"))
@@ -330,6 +345,14 @@ impl Group {
         }
         // Delivery consistency: this broadcast acknowledges its causal past.
         self.book.acknowledged(Mid(d.sender), &vv);
+        if d.fork {
+            // A fork of its sender's line (an equivocation, reported from
+            // ACB's events): its place in the DAG is recorded above so that
+            // what names it is delivered; its payload conflicts with the
+            // message this member processed at that seq and is not
+            // processed (docs/messaging.md, "Equivocation").
+            return;
+        }
         if d.sender == self.me() || self.book.removed {
             return;
         }

@@ -34,6 +34,8 @@ struct Net {
     silent: Vec<usize>,
     now: u64,
     events: Vec<Vec<Event>>,
+    /// Identity keys, from the invites.
+    identity: Vec<sgm_crypto::VerifyingKey>,
 }
 
 impl Net {
@@ -59,6 +61,7 @@ impl Net {
             silent: Vec::new(),
             now: 1_000,
             events: vec![Vec::new(); 5],
+            identity: invites.iter().map(|i| i.identity).collect(),
         };
         (net, invites)
     }
@@ -78,7 +81,6 @@ impl Net {
             let to: Vec<usize> = match &p.to {
                 Destination::Members(ms) => ms.iter().filter_map(|m| self.node_of.get(m)).copied().collect(),
                 Destination::Member(m) => self.node_of.get(m).copied().into_iter().collect(),
-                _ => Vec::new(),
             };
             for n in to {
                 if n != from && only.is_none_or(|o| o.contains(&n)) {
@@ -179,4 +181,108 @@ fn honest_members_keep_talking_after_a_third_members_fork() {
     assert!(net.saw(CAROL, "bob after the fork"), "carol never got bob's message");
     assert!(net.saw(BOB, "carol after the fork"), "bob never got carol's message");
     assert!(net.saw(ALICE, "bob after the fork") && net.saw(ALICE, "carol after the fork"));
+}
+
+/// Both honest members that hold a branch learn who forked, with evidence
+/// anyone can check against mallory's identity key; a restart keeps it.
+#[test]
+fn both_sides_warn_naming_the_equivocator_with_checkable_evidence() {
+    let mut net = forked_group();
+    net.send(BOB, "bob after the fork", None);
+    net.send(CAROL, "carol after the fork", None);
+    net.deliver_all();
+    net.run(20);
+    let mallory = net.me(MALLORY);
+    let mallory_key = net.groups[ALICE]
+        .users()
+        .get(&UserId::from("mallory"))
+        .copied()
+        .unwrap();
+    assert_eq!(mallory_key, mallory);
+    for n in [ALICE, BOB, CAROL] {
+        let warned: Vec<&Warning> = net.events[n]
+            .iter()
+            .filter_map(|e| match e {
+                Event::Warning(w @ Warning::Equivocation { .. }) => Some(w),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(warned.len(), 1, "node {n}: {warned:?}");
+        let Warning::Equivocation {
+            sender,
+            user,
+            evidence: Some(evidence),
+            ..
+        } = warned[0]
+        else {
+            panic!("node {n}: no evidence");
+        };
+        assert_eq!(*sender, mallory);
+        assert_eq!(user.as_ref(), Some(&UserId::from("mallory")));
+        // Transferable: encoded, decoded elsewhere, checked under the
+        // identity key in mallory's invite.
+        let decoded = sgm_messaging::Equivocation::decode(&evidence.encode()).unwrap();
+        decoded.verify_identity(&net.identity[MALLORY]).unwrap();
+        let restored = Group::from_bytes(net.groups[n].to_bytes().expose_secret()).unwrap();
+        assert_eq!(restored.equivocations(), vec![(mallory, decoded)]);
+        // Only the fork was not processed: every other warning is absent.
+        assert!(
+            net.events[n]
+                .iter()
+                .all(|e| !matches!(e, Event::Warning(Warning::Rejected { .. } | Warning::Undecryptable { .. }))),
+            "node {n}: {:?}",
+            net.events[n]
+        );
+    }
+    // Each honest member processed one of mallory's two messages.
+    assert!(net.saw(BOB, "to bob") && !net.saw(BOB, "to carol"));
+    assert!(net.saw(CAROL, "to carol") && !net.saw(CAROL, "to bob"));
+}
+
+/// Recovery: alice removes mallory on the evidence; the rest converge on
+/// membership and keep exchanging messages.
+#[test]
+fn removing_the_equivocator_leaves_a_group_that_converges() {
+    let mut net = forked_group();
+    net.send(BOB, "bob after the fork", None);
+    net.send(CAROL, "carol after the fork", None);
+    net.deliver_all();
+    net.run(10);
+    let mallory = net.me(MALLORY);
+    assert_eq!(net.groups[ALICE].equivocations().len(), 1);
+    let out = net.groups[ALICE]
+        .remove(&[UserId::from("mallory")], net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    net.dispatch(ALICE, out, None);
+    net.deliver_all();
+    net.run(10);
+    for n in [ALICE, BOB, CAROL] {
+        let members = net.groups[n].members();
+        assert!(!members.contains(&mallory), "node {n} still has mallory");
+        assert_eq!(members, net.groups[ALICE].members(), "node {n} disagrees");
+        assert_eq!(members.len(), 3);
+    }
+    for (i, n) in [ALICE, BOB, CAROL].into_iter().enumerate() {
+        net.send(n, &format!("after removal {i}"), None);
+    }
+    net.deliver_all();
+    net.run(10);
+    for n in [ALICE, BOB, CAROL] {
+        for i in 0..3 {
+            assert!(net.saw(n, &format!("after removal {i}")), "node {n} lacks {i}");
+        }
+        assert_eq!(net.groups[n].waiting(), 0, "node {n} still waits");
+    }
+    for n in [ALICE, BOB, CAROL] {
+        let bad: Vec<&Event> = net.events[n]
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Event::Warning(Warning::Rejected { .. } | Warning::Undecryptable { .. } | Warning::Dropped { .. })
+                )
+            })
+            .collect();
+        assert!(bad.is_empty(), "node {n}: {bad:?}");
+    }
 }
