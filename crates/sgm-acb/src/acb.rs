@@ -8,7 +8,7 @@ use bytes::Bytes;
 use sgm_crypto::{MemberId, SigningKey, VerifyingKey};
 
 use crate::buffer::{Buffer, Dep};
-use crate::fork::{self, Equivocation, ForkTip};
+use crate::fork::{self, Equivocation, Fork, ForkTip};
 use crate::store::Store;
 use crate::{
     AcbConfig, AcbError, AcbEvent, ApiMisuse, BufferLimit, DirectPart, Envelope, MembershipCheck,
@@ -83,16 +83,16 @@ pub struct Delivered {
     pub new_signing_key: Option<VerifyingKey>,
     /// A leaf: it did not become a DAG head (see [`Envelope::leaf`]).
     pub leaf: bool,
-    /// A fork of its sender's line: another message of the sender with
-    /// this seq was delivered here first, or it continues such a fork (see
-    /// [`Equivocation`]). Delivered so that the messages naming it can be;
-    /// its payload conflicts with the sender's main line, so the layer
-    /// above should not process it (sgm-messaging does not).
-    pub fork: bool,
+    /// `Some`: a fork of its sender's line: another message of the sender
+    /// with this seq was delivered here first, or it continues such a fork
+    /// (see [`Equivocation`]). Delivered so that the messages naming it
+    /// can be; what the layer above may do with its payload depends on
+    /// the key that signed it ([`Fork`]).
+    pub fork: Option<Fork>,
 }
 
 impl Delivered {
-    fn from_envelope(id: MessageId, env: Envelope, me: &MemberId, fork: bool) -> Self {
+    fn from_envelope(id: MessageId, env: Envelope, me: &MemberId, fork: Option<Fork>) -> Self {
         let recipients = env.direct.iter().map(|d| d.recipient).collect();
         let my_part = env
             .direct
@@ -578,11 +578,6 @@ impl Acb {
                 parent: *parent,
             });
         }
-        // A signature that fails under every key known for `seq` is judged
-        // now only if the whole causal past is here: otherwise that past
-        // may hold a fork announcing the key (fork.rs), and the message
-        // waits unverified (own bound per sender) until it is delivered.
-        let past_known = env.parents.iter().all(|p| self.delivered.contains_key(p));
         let verified_with = if seq <= st.delivered_seq {
             // The seq is taken on the main line: a second message validly
             // signed under that seq's key (or continuing a fork) is a fork,
@@ -594,8 +589,7 @@ impl Acb {
                 .or_else(|| fork::fork_key(&st.forks, &msg))
             {
                 Some(k) => Some(k),
-                None if past_known => return Err(classify_bad_signature(&msg, st)),
-                None => None,
+                None => return Err(classify_bad_signature(&msg, st)),
             }
         } else {
             let (definitive, tentative) = self.key_outlook(&sender, st, seq);
@@ -603,9 +597,7 @@ impl Acb {
                 Some(k) if msg.verify(&k) => Some(k),
                 _ => match fork::fork_key(&st.forks, &msg) {
                     Some(k) => Some(k),
-                    None if definitive && past_known => {
-                        return Err(classify_bad_signature(&msg, st));
-                    }
+                    None if definitive => return Err(classify_bad_signature(&msg, st)),
                     None => None,
                 },
             }
@@ -834,9 +826,15 @@ impl Acb {
     /// a fork verified under that key (see [`Acb::delivery_check`]).
     fn commit_delivery(&mut self, msg: SignedEnvelope, fork: Option<VerifyingKey>) -> Delivered {
         let id = msg.id();
-        if let Some(key) = fork {
+        let kind = fork.map(|key| {
+            let current = self.current_key_of(&msg.envelope().sender) == Some(key);
             self.note_fork(&msg, key);
-        }
+            if current {
+                Fork::CurrentKey
+            } else {
+                Fork::OtherKey
+            }
+        });
         let (env, bytes) = msg.into_parts();
         self.delivered.insert(id, (env.sender, env.seq));
         if fork.is_none() {
@@ -871,7 +869,7 @@ impl Acb {
                 self.requeue(woken);
             }
         }
-        Delivered::from_envelope(id, env, &self.me, fork.is_some())
+        Delivered::from_envelope(id, env, &self.me, kind)
     }
 
     /// Records a fork being delivered: its tip, and the evidence if it

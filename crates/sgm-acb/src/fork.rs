@@ -166,6 +166,22 @@ impl Equivocation {
     }
 }
 
+/// How a message delivered as a fork ([`crate::Delivered::fork`]) was
+/// signed, which tells who could have made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fork {
+    /// By the key the sender's main line uses now: only whoever holds the
+    /// sender's current key (the sender itself, running a restored copy
+    /// of its state) could sign it. The layer above may process its
+    /// payload where it does not conflict with what it processed.
+    CurrentKey,
+    /// By a key the main line rotated away from, or one announced on a
+    /// fork only: whoever learned an old key could sign it. Its payload
+    /// should not be processed (post-compromise security).
+    OtherKey,
+}
+
 /// A delivered fork message of one sender: its seq and the key its
 /// successor on that fork must be signed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

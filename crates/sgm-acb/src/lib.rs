@@ -93,7 +93,7 @@ pub use bytes::Bytes;
 pub use checkpoint::CHECKPOINT_VERSION;
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
-pub use fork::{EQUIVOCATION_VERSION, Equivocation, MAX_FORK_TIPS};
+pub use fork::{EQUIVOCATION_VERSION, Equivocation, Fork, MAX_FORK_TIPS};
 pub use membership::{AllowAll, MembershipCheck};
 pub use state::STATE_VERSION;
 pub use wire::{

@@ -130,7 +130,7 @@ fn replays_and_equivocation() {
     let other = SignedEnvelope::sign(env(0, 1, vec![], b"pay 2"), &key(0));
     let r = b.receive(other.bytes(), &AllowAll).unwrap();
     assert_eq!(ids(&r.delivered), vec![other.id()]);
-    assert!(r.delivered[0].fork);
+    assert_eq!(r.delivered[0].fork, Some(sgm_acb::Fork::CurrentKey));
     match r.events.as_slice() {
         [AcbEvent::Equivocation { id, sender, seq, existing, evidence: Some(e) }] => {
             assert_eq!((*id, *sender, *seq, *existing), (other.id(), id_of(0), 1, a1.id));
@@ -165,7 +165,7 @@ fn equivocating_twins_in_the_buffer_deliver_both_one_as_a_fork() {
     assert_eq!(ids(&r.delivered), vec![a1.id(), x.id(), y.id()]);
     assert_eq!(
         r.delivered.iter().map(|m| m.fork).collect::<Vec<_>>(),
-        vec![false, false, true]
+        vec![None, None, Some(sgm_acb::Fork::CurrentKey)]
     );
     let evidence = sgm_acb::Equivocation::new(x.clone(), y.clone()).unwrap();
     assert_eq!(

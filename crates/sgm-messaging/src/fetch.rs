@@ -11,7 +11,9 @@
 //! kind 5 fetch : body = FetchPb { 1: requester (16), 2: repeated id (32) }
 //!                at most MAX_FETCH_IDS ids, each 32 bytes
 //! answer       : a resend packet (kind 4) with those the peer holds
-//!                (delivered or verified-waiting), within MAX_RESEND_BYTES
+//!                (delivered or verified-waiting), each preceded by up to
+//!                FETCH_CHAIN previous broadcasts of its sender, oldest
+//!                first, within MAX_RESEND_BYTES
 //! ```
 //!
 //! Like the sync request, the requester is self-claimed (another change
@@ -28,13 +30,38 @@ use sgm_crypto::MemberId;
 use crate::error::{Error, Result};
 use crate::event::{Event, Warning};
 use crate::group::{Acc, Group};
-use crate::ids::{GroupId, Hex, Mid};
+use crate::ids::{GroupId, Hex, Mid, Mix};
 use crate::packet::{BatchPb, Destination, Kind, Packet, PacketKind, frame, member};
 use crate::receive::MAX_RESEND_BYTES;
+
+/// A fork's payload is processed where it does not conflict with what
+/// this member processed (docs/messaging.md, "Equivocation"); where it
+/// does (the key agreement refuses a second operation with one seq, the
+/// ratchet a second message with one index), that is the equivocation
+/// already reported, not a further warning.
+pub(crate) fn quiet_fork_failures(acc: &mut Acc, fork: MessageId, mark: usize) {
+    let mut i = mark;
+    while i < acc.events.len() {
+        let conflict = matches!(
+            &acc.events[i],
+            Event::Warning(Warning::Rejected { id, .. } | Warning::Undecryptable { id, .. })
+                if *id == fork
+        );
+        if conflict {
+            acc.events.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
 
 /// Most ids one fetch names (the oldest missing first; the rest in the
 /// next request).
 pub const MAX_FETCH_IDS: usize = 64;
+
+/// How many of the sender's previous broadcasts a fetch answer sends
+/// before each envelope asked for (see `Group::with_predecessors`).
+pub const FETCH_CHAIN: u64 = 4;
 
 #[derive(Clone, PartialEq, Message)]
 pub(crate) struct FetchPb {
@@ -80,16 +107,21 @@ impl Group {
         }
         let mut envelopes: Vec<Bytes> = Vec::new();
         let mut bytes = 0usize;
-        for raw in &req.ids {
+        'ids: for raw in &req.ids {
             let id = MessageId::from_slice(raw).ok_or(Error::Malformed("fetch id"))?;
-            let Some(b) = self.acb.get_shared(&id) else {
+            if self.acb.get_shared(&id).is_none() {
                 continue;
-            };
-            if !envelopes.is_empty() && bytes.saturating_add(b.len()) > MAX_RESEND_BYTES {
-                break;
             }
-            bytes = bytes.saturating_add(b.len());
-            envelopes.push(b);
+            for b in self.with_predecessors(id) {
+                if envelopes.contains(&b) {
+                    continue;
+                }
+                if !envelopes.is_empty() && bytes.saturating_add(b.len()) > MAX_RESEND_BYTES {
+                    break 'ids;
+                }
+                bytes = bytes.saturating_add(b.len());
+                envelopes.push(b);
+            }
         }
         if !envelopes.is_empty() {
             acc.packets.push(Packet {
@@ -99,6 +131,25 @@ impl Group {
             });
         }
         Ok(())
+    }
+
+    /// The envelope `id` preceded by up to [`FETCH_CHAIN`] previous
+    /// broadcasts of its sender on this member's line, oldest first: a
+    /// requester that never saw the fork a branch starts at (with a key
+    /// rotation on it) cannot verify the branch's later messages before
+    /// that fork. Each is a duplicate for a requester that has it.
+    fn with_predecessors(&self, id: MessageId) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        if let Some((sender, seq)) = self.book.meta.get(&Mix(id)).map(|m| (m.sender, m.seq)) {
+            let from = seq.saturating_sub(FETCH_CHAIN);
+            if let Some(seqs) = self.book.by_seq.get(&sender) {
+                for (_, p) in seqs.range(from..seq) {
+                    out.extend(self.acb.get_shared(&p.0));
+                }
+            }
+        }
+        out.extend(self.acb.get_shared(&id));
+        out
     }
 
     /// ACB delivered a fork of `sender`'s line: warn, and keep the first

@@ -124,7 +124,7 @@ pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
-pub use fetch::MAX_FETCH_IDS;
+pub use fetch::{FETCH_CHAIN, MAX_FETCH_IDS};
 pub use group::{
     ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
 };

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 
-use sgm_acb::{AcbError, AcbEvent, Delivered, MembershipCheck, MessageId};
+use sgm_acb::{AcbError, AcbEvent, Delivered, Fork, MembershipCheck, MessageId};
 use sgm_crypto::{CryptoRng, MemberId};
 use sgm_dcgka::PrekeyDirectory;
 use sgm_dcgka::messages::{ControlKind, ControlMessage};
@@ -14,6 +14,7 @@ use sgm_dgm::OpId;
 use crate::book::{Card, MAX_PARKED};
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
+use crate::fetch::quiet_fork_failures;
 use crate::group::{Acc, Group, Output};
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
@@ -205,7 +206,13 @@ impl Group {
                     self.acb.deliver_next(&check)
                 };
                 match next {
-                    Some(d) => self.handle(d, acc, now_ms, rng, directory),
+                    Some(d) => {
+                        let fork = d.fork.map(|_| (d.id, acc.events.len()));
+                        self.handle(d, acc, now_ms, rng, directory);
+                        if let Some((id, mark)) = fork {
+                            quiet_fork_failures(acc, id, mark);
+                        }
+                    }
                     None => break,
                 }
             }
@@ -345,12 +352,11 @@ impl Group {
         }
         // Delivery consistency: this broadcast acknowledges its causal past.
         self.book.acknowledged(Mid(d.sender), &vv);
-        if d.fork {
-            // A fork of its sender's line (an equivocation, reported from
-            // ACB's events): its place in the DAG is recorded above so that
-            // what names it is delivered; its payload conflicts with the
-            // message this member processed at that seq and is not
-            // processed (docs/messaging.md, "Equivocation").
+        if d.fork == Some(Fork::OtherKey) {
+            // A fork signed by a key its sender rotated away from (or one
+            // announced on a fork only): recorded above so that what names
+            // it is delivered, its payload never processed
+            // (docs/messaging.md, "Equivocation").
             return;
         }
         if d.sender == self.me() || self.book.removed {

@@ -146,6 +146,13 @@ impl Net {
 /// state and sends "to bob" from one copy (to bob only) and "to carol"
 /// from the other (to carol only), with the same sequence number.
 fn forked_group() -> Net {
+    forked_group_with(false)
+}
+
+/// [`forked_group`]; with `rotating_twin`, the twin's branch starts with
+/// an update (which rotates mallory's signing key on that branch only)
+/// and goes on with "to carol" under the new key.
+fn forked_group_with(rotating_twin: bool) -> Net {
     let (mut net, invites) = Net::new();
     let out = net.groups[ALICE]
         .create(&invites[1..], net.now, &mut net.rng, &mut net.keys)
@@ -159,6 +166,12 @@ fn forked_group() -> Net {
     let twin = Group::from_bytes(net.groups[MALLORY].to_bytes().expose_secret()).unwrap();
     net.groups.push(twin);
     net.send(MALLORY, "to bob", Some(&[BOB]));
+    if rotating_twin {
+        let out = net.groups[MALLORY_TWIN]
+            .update(net.now, &mut net.rng, &mut net.keys)
+            .unwrap();
+        net.dispatch(MALLORY_TWIN, out, Some(&[CAROL]));
+    }
     net.send(MALLORY_TWIN, "to carol", Some(&[CAROL]));
     // From here on neither copy of mallory says anything more: the twin
     // is offline for good, mallory answers nothing.
@@ -284,5 +297,52 @@ fn removing_the_equivocator_leaves_a_group_that_converges() {
             })
             .collect();
         assert!(bad.is_empty(), "node {n}: {bad:?}");
+    }
+}
+
+/// The twin's branch is an update (which rotates mallory's signing key on
+/// that branch only) followed by "to carol" under the new key. Bob, who
+/// never saw the update, can verify "to carol" only after it; fetching
+/// carol's parents brings both (oldest first), so nothing waits. The key
+/// agreement diverges (each side processed a different operation of
+/// mallory's, and acks of the other are refused): removing mallory heals
+/// it, and afterwards everyone reads everyone.
+#[test]
+fn a_fork_that_rotates_the_key_does_not_stall_and_removal_heals_it() {
+    let mut net = forked_group_with(true);
+    net.send(BOB, "bob after the fork", None);
+    net.send(CAROL, "carol after the fork", None);
+    net.deliver_all();
+    net.run(20);
+    for n in [ALICE, BOB, CAROL] {
+        assert_eq!(net.groups[n].waiting(), 0, "node {n} still waits");
+        assert!(
+            net.events[n]
+                .iter()
+                .any(|e| matches!(e, Event::Warning(Warning::Equivocation { .. }))),
+            "node {n} was not warned"
+        );
+    }
+    let mallory = net.me(MALLORY);
+    let out = net.groups[ALICE]
+        .remove(&[UserId::from("mallory")], net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    net.dispatch(ALICE, out, None);
+    net.deliver_all();
+    net.run(10);
+    for n in [ALICE, BOB, CAROL] {
+        assert!(!net.groups[n].members().contains(&mallory), "node {n}");
+        assert_eq!(net.groups[n].members(), net.groups[ALICE].members());
+    }
+    for n in [ALICE, BOB, CAROL] {
+        net.send(n, &format!("healed {n}"), None);
+    }
+    net.deliver_all();
+    net.run(10);
+    for n in [ALICE, BOB, CAROL] {
+        for m in [ALICE, BOB, CAROL] {
+            assert!(net.saw(n, &format!("healed {m}")), "node {n} lacks {m}'s message");
+        }
+        assert_eq!(net.groups[n].waiting(), 0, "node {n} still waits");
     }
 }
