@@ -11,13 +11,13 @@ use sgm_acb::{Acb, AcbConfig, AcbEvent, AllowAll, Delivered, Fork, MessageId};
 
 /// Mallory (0) restores a copy of her state: `a` goes to bob (1), `b` to
 /// carol (2), both with seq 2 after a shared first message.
-struct Fork {
+struct Forked {
     g: Vec<Acb>,
     a: sgm_acb::Outgoing,
     b: sgm_acb::Outgoing,
 }
 
-fn fork() -> Fork {
+fn fork() -> Forked {
     let mut g = group(3, AcbConfig::default());
     let m1 = g[0].broadcast(b"m1".to_vec(), vec![]).unwrap();
     for i in 1..3 {
@@ -30,7 +30,7 @@ fn fork() -> Fork {
     assert_ne!(a.id, b.id);
     assert_eq!(recv(&mut g[1], &a.bytes), vec![a.id]);
     assert_eq!(recv(&mut g[2], &b.bytes), vec![b.id]);
-    Fork { g, a, b }
+    Forked { g, a, b }
 }
 
 fn delivered_set(acb: &Acb, ids: &[MessageId]) -> Vec<bool> {
@@ -42,7 +42,7 @@ fn delivered_set(acb: &Acb, ids: &[MessageId]) -> Vec<bool> {
 /// everything naming it with it).
 #[test]
 fn both_branches_are_delivered_and_so_is_what_names_them() {
-    let Fork { mut g, a, b } = fork();
+    let Forked { mut g, a, b } = fork();
     let b1 = g[1].broadcast(b"bob".to_vec(), vec![]).unwrap();
     let c1 = g[2].broadcast(b"carol".to_vec(), vec![]).unwrap();
     // Bob gets carol's message, then (fetched by id) the branch it names.
@@ -69,7 +69,7 @@ fn both_branches_are_delivered_and_so_is_what_names_them() {
 
 #[test]
 fn the_fork_is_reported_with_evidence_a_third_party_can_check() {
-    let Fork { mut g, a, b } = fork();
+    let Forked { mut g, a, b } = fork();
     let r = g[1].receive(&b.bytes, &AllowAll).unwrap();
     let [AcbEvent::Equivocation {
         id,
@@ -113,7 +113,7 @@ fn the_fork_is_reported_with_evidence_a_third_party_can_check() {
 /// Any order of arrival at an observer gives the same delivered set.
 #[test]
 fn an_observer_delivers_both_branches_in_any_order() {
-    let Fork { mut g, a, b } = fork();
+    let Forked { mut g, a, b } = fork();
     let b1 = g[1].broadcast(b"bob".to_vec(), vec![]).unwrap();
     let c1 = g[2].broadcast(b"carol".to_vec(), vec![]).unwrap();
     let msgs = [a.bytes.clone(), b.bytes.clone(), b1.bytes.clone(), c1.bytes.clone()];
