@@ -527,7 +527,7 @@ impl Acb {
 
     /// Delivers the next message whose predecessors are all delivered, or
     /// returns `None` if there is none. Messages that fail their delivery-time
-    /// checks (membership, key in effect, equivocation) are skipped and
+    /// checks (membership, key in effect) are skipped and
     /// reported through [`Acb::take_events`].
     pub fn deliver_next(&mut self, membership: &impl MembershipCheck) -> Option<Delivered> {
         while let Some(entry) = self.buffer.pop_ready() {
@@ -804,8 +804,7 @@ impl Acb {
             };
             let key = key
                 .or_else(|| {
-                    verified_with
-                        .filter(|k| fork::is_tip(&st.forks, env.seq.saturating_sub(1), k))
+                    verified_with.filter(|k| fork::is_tip(&st.forks, env.seq.saturating_sub(1), k))
                 })
                 .or_else(|| fork::fork_key(&st.forks, msg));
             match key {

@@ -136,20 +136,6 @@ pub enum AcbError {
         /// The sender.
         sender: MemberId,
     },
-    /// A second, different message with a `(sender, seq)` that is already
-    /// taken by a delivered message: the sender equivocated, or an old key
-    /// was abused.
-    #[error("{sender:?} seq {seq}: {id:?} conflicts with delivered {existing:?}")]
-    Equivocation {
-        /// The rejected message.
-        id: MessageId,
-        /// The sender.
-        sender: MemberId,
-        /// The sequence number.
-        seq: u64,
-        /// The delivered message with that seq (if still known).
-        existing: Option<MessageId>,
-    },
     /// The message depends on a message that was rejected, so it can never
     /// be delivered.
     #[error("{id:?} depends on rejected {parent:?}")]
@@ -214,8 +200,8 @@ pub enum ApiMisuse {
 #[non_exhaustive]
 pub enum AcbEvent {
     /// It was checked when its predecessors were delivered and failed (bad
-    /// signature, rotated-out key, non-member, equivocation) or depends on a
-    /// message that failed.
+    /// signature, rotated-out key, non-member) or depends on a message
+    /// that failed.
     Rejected {
         /// The message.
         id: MessageId,

@@ -132,8 +132,19 @@ fn replays_and_equivocation() {
     assert_eq!(ids(&r.delivered), vec![other.id()]);
     assert_eq!(r.delivered[0].fork, Some(sgm_acb::Fork::CurrentKey));
     match r.events.as_slice() {
-        [AcbEvent::Equivocation { id, sender, seq, existing, evidence: Some(e) }] => {
-            assert_eq!((*id, *sender, *seq, *existing), (other.id(), id_of(0), 1, a1.id));
+        [
+            AcbEvent::Equivocation {
+                id,
+                sender,
+                seq,
+                existing,
+                evidence: Some(e),
+            },
+        ] => {
+            assert_eq!(
+                (*id, *sender, *seq, *existing),
+                (other.id(), id_of(0), 1, a1.id)
+            );
             e.verify_identity(&key(0).verifying_key()).unwrap();
         }
         other => panic!("{other:?}"),

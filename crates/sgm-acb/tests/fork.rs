@@ -20,8 +20,8 @@ struct Forked {
 fn fork() -> Forked {
     let mut g = group(3, AcbConfig::default());
     let m1 = g[0].broadcast(b"m1".to_vec(), vec![]).unwrap();
-    for i in 1..3 {
-        recv(&mut g[i], &m1.bytes);
+    for member in &mut g[1..3] {
+        recv(member, &m1.bytes);
     }
     let mut twin = g[0].clone();
     let a = g[0].broadcast(b"A".to_vec(), vec![]).unwrap();
@@ -71,13 +71,15 @@ fn both_branches_are_delivered_and_so_is_what_names_them() {
 fn the_fork_is_reported_with_evidence_a_third_party_can_check() {
     let Forked { mut g, a, b } = fork();
     let r = g[1].receive(&b.bytes, &AllowAll).unwrap();
-    let [AcbEvent::Equivocation {
-        id,
-        sender,
-        seq,
-        existing,
-        evidence: Some(evidence),
-    }] = r.events.as_slice()
+    let [
+        AcbEvent::Equivocation {
+            id,
+            sender,
+            seq,
+            existing,
+            evidence: Some(evidence),
+        },
+    ] = r.events.as_slice()
     else {
         panic!("no evidence: {:?}", r.events);
     };
@@ -116,7 +118,12 @@ fn an_observer_delivers_both_branches_in_any_order() {
     let Forked { mut g, a, b } = fork();
     let b1 = g[1].broadcast(b"bob".to_vec(), vec![]).unwrap();
     let c1 = g[2].broadcast(b"carol".to_vec(), vec![]).unwrap();
-    let msgs = [a.bytes.clone(), b.bytes.clone(), b1.bytes.clone(), c1.bytes.clone()];
+    let msgs = [
+        a.bytes.clone(),
+        b.bytes.clone(),
+        b1.bytes.clone(),
+        c1.bytes.clone(),
+    ];
     let first = first_message(&g[1]);
     for perm in permutations(4) {
         let mut o = observer(3, AcbConfig::default());
@@ -207,12 +214,18 @@ fn a_rotated_out_key_only_adds_forks() {
     let r = g[1].receive(evil1.bytes(), &AllowAll).unwrap();
     assert_eq!(ids(&r.delivered), vec![evil1.id()]);
     assert_eq!(r.delivered[0].fork, Some(Fork::OtherKey));
-    assert!(matches!(r.events.as_slice(), [AcbEvent::Equivocation { .. }]));
+    assert!(matches!(
+        r.events.as_slice(),
+        [AcbEvent::Equivocation { .. }]
+    ));
     let r = g[1].receive(evil2.bytes(), &AllowAll).unwrap();
     assert_eq!(ids(&r.delivered), vec![evil2.id()]);
     assert_eq!(r.delivered[0].fork, Some(Fork::OtherKey));
     assert_eq!(g[1].delivered_seq_of(&id_of(0)), Some(1));
-    assert_eq!(g[1].current_key_of(&id_of(0)), Some(key(50).verifying_key()));
+    assert_eq!(
+        g[1].current_key_of(&id_of(0)),
+        Some(key(50).verifying_key())
+    );
     // Mallory's own next message is her main line.
     let m2 = g[0].broadcast(b"m2".to_vec(), vec![]).unwrap();
     let r = g[1].receive(&m2.bytes, &AllowAll).unwrap();
@@ -225,7 +238,8 @@ fn a_rotated_out_key_only_adds_forks() {
         Err(sgm_acb::AcbError::BadSignature { .. })
     ));
     // The fork tips survive a restart.
-    let restored = Acb::restore(g[1].to_state_bytes().expose_secret(), AcbConfig::default()).unwrap();
+    let restored =
+        Acb::restore(g[1].to_state_bytes().expose_secret(), AcbConfig::default()).unwrap();
     assert_eq!(snapshot(&restored), snapshot(&g[1]));
     let evil3 = signed(3, vec![evil2.id()], None, 66);
     let mut restored = restored;

@@ -164,7 +164,7 @@ pub enum Warning {
         ids: [MessageId; 2],
         /// Both signed envelopes, transferable (`None` if the first had
         /// left the bounded re-send store).
-        evidence: Option<sgm_acb::Equivocation>,
+        evidence: Option<Box<sgm_acb::Equivocation>>,
     },
 }
 

@@ -160,7 +160,7 @@ impl Group {
         sender: MemberId,
         seq: u64,
         ids: [MessageId; 2],
-        evidence: Option<Equivocation>,
+        evidence: Option<Box<Equivocation>>,
     ) {
         if let Some(e) = &evidence {
             self.book

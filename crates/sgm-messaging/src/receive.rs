@@ -225,7 +225,6 @@ impl Group {
                         existing,
                         evidence,
                     } => {
-                        let evidence = evidence.map(|e| *e);
                         self.note_equivocation(acc, sender, seq, [existing, id], evidence);
                         continue;
                     }

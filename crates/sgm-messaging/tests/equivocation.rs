@@ -79,7 +79,11 @@ impl Net {
         }
         for p in out.packets {
             let to: Vec<usize> = match &p.to {
-                Destination::Members(ms) => ms.iter().filter_map(|m| self.node_of.get(m)).copied().collect(),
+                Destination::Members(ms) => ms
+                    .iter()
+                    .filter_map(|m| self.node_of.get(m))
+                    .copied()
+                    .collect(),
                 Destination::Member(m) => self.node_of.get(m).copied().into_iter().collect(),
             };
             for n in to {
@@ -117,7 +121,8 @@ impl Net {
                 if !g.is_member() {
                     continue;
                 }
-                let peers: Vec<MemberId> = g.members().into_iter().filter(|m| *m != g.me()).collect();
+                let peers: Vec<MemberId> =
+                    g.members().into_iter().filter(|m| *m != g.me()).collect();
                 for p in peers {
                     let out = self.groups[n].sync_request(p).unwrap();
                     self.dispatch(n, out, None);
@@ -191,8 +196,14 @@ fn honest_members_keep_talking_after_a_third_members_fork() {
     net.send(CAROL, "carol after the fork", None);
     net.deliver_all();
     net.run(20);
-    assert!(net.saw(CAROL, "bob after the fork"), "carol never got bob's message");
-    assert!(net.saw(BOB, "carol after the fork"), "bob never got carol's message");
+    assert!(
+        net.saw(CAROL, "bob after the fork"),
+        "carol never got bob's message"
+    );
+    assert!(
+        net.saw(BOB, "carol after the fork"),
+        "bob never got carol's message"
+    );
     assert!(net.saw(ALICE, "bob after the fork") && net.saw(ALICE, "carol after the fork"));
 }
 
@@ -240,9 +251,10 @@ fn both_sides_warn_naming_the_equivocator_with_checkable_evidence() {
         assert_eq!(restored.equivocations(), vec![(mallory, decoded)]);
         // Only the fork was not processed: every other warning is absent.
         assert!(
-            net.events[n]
-                .iter()
-                .all(|e| !matches!(e, Event::Warning(Warning::Rejected { .. } | Warning::Undecryptable { .. }))),
+            net.events[n].iter().all(|e| !matches!(
+                e,
+                Event::Warning(Warning::Rejected { .. } | Warning::Undecryptable { .. })
+            )),
             "node {n}: {:?}",
             net.events[n]
         );
@@ -264,7 +276,12 @@ fn removing_the_equivocator_leaves_a_group_that_converges() {
     let mallory = net.me(MALLORY);
     assert_eq!(net.groups[ALICE].equivocations().len(), 1);
     let out = net.groups[ALICE]
-        .remove(&[UserId::from("mallory")], net.now, &mut net.rng, &mut net.keys)
+        .remove(
+            &[UserId::from("mallory")],
+            net.now,
+            &mut net.rng,
+            &mut net.keys,
+        )
         .unwrap();
     net.dispatch(ALICE, out, None);
     net.deliver_all();
@@ -282,7 +299,10 @@ fn removing_the_equivocator_leaves_a_group_that_converges() {
     net.run(10);
     for n in [ALICE, BOB, CAROL] {
         for i in 0..3 {
-            assert!(net.saw(n, &format!("after removal {i}")), "node {n} lacks {i}");
+            assert!(
+                net.saw(n, &format!("after removal {i}")),
+                "node {n} lacks {i}"
+            );
         }
         assert_eq!(net.groups[n].waiting(), 0, "node {n} still waits");
     }
@@ -292,7 +312,11 @@ fn removing_the_equivocator_leaves_a_group_that_converges() {
             .filter(|e| {
                 matches!(
                     e,
-                    Event::Warning(Warning::Rejected { .. } | Warning::Undecryptable { .. } | Warning::Dropped { .. })
+                    Event::Warning(
+                        Warning::Rejected { .. }
+                            | Warning::Undecryptable { .. }
+                            | Warning::Dropped { .. }
+                    )
                 )
             })
             .collect();
@@ -325,7 +349,12 @@ fn a_fork_that_rotates_the_key_does_not_stall_and_removal_heals_it() {
     }
     let mallory = net.me(MALLORY);
     let out = net.groups[ALICE]
-        .remove(&[UserId::from("mallory")], net.now, &mut net.rng, &mut net.keys)
+        .remove(
+            &[UserId::from("mallory")],
+            net.now,
+            &mut net.rng,
+            &mut net.keys,
+        )
         .unwrap();
     net.dispatch(ALICE, out, None);
     net.deliver_all();
@@ -341,7 +370,10 @@ fn a_fork_that_rotates_the_key_does_not_stall_and_removal_heals_it() {
     net.run(10);
     for n in [ALICE, BOB, CAROL] {
         for m in [ALICE, BOB, CAROL] {
-            assert!(net.saw(n, &format!("healed {m}")), "node {n} lacks {m}'s message");
+            assert!(
+                net.saw(n, &format!("healed {m}")),
+                "node {n} lacks {m}'s message"
+            );
         }
         assert_eq!(net.groups[n].waiting(), 0, "node {n} still waits");
     }
