@@ -378,3 +378,68 @@ fn a_fork_that_rotates_the_key_does_not_stall_and_removal_heals_it() {
         assert_eq!(net.groups[n].waiting(), 0, "node {n} still waits");
     }
 }
+
+/// The fork arriving as a direct broadcast packet (not in a resend
+/// batch) is detected too, and receiving it again is a no-op.
+#[test]
+fn a_fork_received_directly_is_reported_once() {
+    let (mut net, invites) = Net::new();
+    let out = net.groups[ALICE]
+        .create(&invites[1..], net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    net.dispatch(ALICE, out, None);
+    net.deliver_all();
+    net.run(5);
+    let mut twin = Group::from_bytes(net.groups[MALLORY].to_bytes().expose_secret()).unwrap();
+    net.send(MALLORY, "first", Some(&[BOB]));
+    net.deliver_all();
+    let out = twin
+        .send(b"second", net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    let fork = out.packets[0].bytes.clone();
+    let got = net.groups[BOB]
+        .receive(&fork, net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    let warned = got
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Warning(Warning::Equivocation { sender, .. }) if *sender == net.me(MALLORY)))
+        .count();
+    assert_eq!(warned, 1, "{:?}", got.events);
+    assert!(got.state.is_some(), "the fork and the evidence are state");
+    let again = net.groups[BOB]
+        .receive(&fork, net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    assert!(again.events.is_empty() && again.state.is_none());
+    assert_eq!(net.groups[BOB].equivocations().len(), 1);
+}
+
+/// A member added after the fork joins from a checkpoint that holds both
+/// branches, and reads what bob and carol send afterwards.
+#[test]
+fn a_member_added_after_the_fork_joins_and_reads_both_sides() {
+    let mut net = forked_group();
+    net.send(BOB, "bob after the fork", None);
+    net.send(CAROL, "carol after the fork", None);
+    net.deliver_all();
+    net.run(10);
+    let (dave, inv, pk) = Group::new(UserId::from("dave"), Config::default(), 8, &mut net.rng);
+    net.keys.publish(inv.member_id(), pk);
+    net.node_of.insert(inv.member_id(), net.groups.len());
+    net.groups.push(dave);
+    net.events.push(Vec::new());
+    let dave = net.groups.len() - 1;
+    let out = net.groups[ALICE]
+        .add(&[inv], net.now, &mut net.rng, &mut net.keys)
+        .unwrap();
+    net.dispatch(ALICE, out, None);
+    net.deliver_all();
+    net.run(10);
+    assert!(net.groups[dave].is_member());
+    net.send(BOB, "bob to dave", None);
+    net.send(CAROL, "carol to dave", None);
+    net.deliver_all();
+    net.run(10);
+    assert!(net.saw(dave, "bob to dave") && net.saw(dave, "carol to dave"));
+    assert_eq!(net.groups[dave].waiting(), 0);
+}
