@@ -59,6 +59,10 @@ pub(crate) fn quiet_fork_failures(acc: &mut Acc, fork: MessageId, mark: usize) {
 /// next request).
 pub const MAX_FETCH_IDS: usize = 64;
 
+/// Largest fetch body: the requester (2 + 16 bytes) and
+/// [`MAX_FETCH_IDS`] ids (2 + 32 bytes each).
+const MAX_FETCH_BODY: usize = 18 + MAX_FETCH_IDS * 34;
+
 /// How many of the sender's previous broadcasts a fetch answer sends
 /// before each envelope asked for (see `Group::with_predecessors`).
 pub const FETCH_CHAIN: u64 = 4;
@@ -97,6 +101,10 @@ impl Group {
     /// Answers a fetch with the envelopes this member holds among those
     /// named. Changes nothing.
     pub(crate) fn answer_fetch(&self, gid: &GroupId, body: &[u8], acc: &mut Acc) -> Result<()> {
+        // Bounded before decoding: prost would allocate per claimed id.
+        if body.len() > MAX_FETCH_BODY {
+            return Err(Error::Malformed("fetch too large"));
+        }
         let req = FetchPb::decode(body).map_err(|_| Error::Malformed("fetch"))?;
         if req.encode_to_vec() != body || req.ids.len() > MAX_FETCH_IDS {
             return Err(Error::Malformed("fetch"));

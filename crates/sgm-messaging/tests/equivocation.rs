@@ -443,3 +443,32 @@ fn a_member_added_after_the_fork_joins_and_reads_both_sides() {
     assert!(net.saw(dave, "bob to dave") && net.saw(dave, "carol to dave"));
     assert_eq!(net.groups[dave].waiting(), 0);
 }
+
+/// A fetch is bounded before it is decoded, answered only with what was
+/// named, and changes nothing.
+#[test]
+fn fetch_requests_are_bounded_and_change_nothing() {
+    let mut net = forked_group();
+    let before = net.groups[CAROL].to_bytes().expose_secret().to_vec();
+    let gid = net.groups[CAROL].group_id().unwrap();
+    let frame = |body: &[u8]| {
+        let mut p = vec![sgm_messaging::PACKET_VERSION];
+        p.extend_from_slice(&gid.0);
+        p.push(5);
+        p.extend_from_slice(body);
+        p
+    };
+    // 65 ids (one too many), and a large body of empty ids.
+    let mut too_many = vec![0x0a, 16];
+    too_many.extend_from_slice(net.me(BOB).as_bytes());
+    for _ in 0..65 {
+        too_many.extend_from_slice(&[0x12, 32]);
+        too_many.extend_from_slice(&[7; 32]);
+    }
+    let huge = [0x12, 0].repeat(1 << 20);
+    for body in [too_many, huge, vec![0xff]] {
+        let r = net.groups[CAROL].receive(&frame(&body), net.now, &mut net.rng, &mut net.keys);
+        assert!(r.is_err());
+        assert_eq!(net.groups[CAROL].to_bytes().expose_secret(), &before[..]);
+    }
+}
