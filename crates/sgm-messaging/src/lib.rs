@@ -40,7 +40,15 @@
 //!   member in (judged by the DGM view at the message's causal past) is
 //!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
-//!   lacks (anti-entropy after partitions, loss, time offline).
+//!   lacks (anti-entropy after partitions, loss, time offline), and fetches
+//!   by id the parents it waits for that sequence numbers cannot name.
+//! - **Equivocation** (a member signing two broadcasts with one sequence
+//!   number, for example from a restored copy of its state) is detected,
+//!   raised as [`Warning::Equivocation`] naming the member, with evidence
+//!   anyone can check ([`Equivocation`], [`Group::equivocations`]), and
+//!   does not split the group: both branches are delivered, so honest
+//!   members' messages reach each other; removing the member heals the
+//!   key agreement (`docs/messaging.md`, "Equivocation").
 //!
 //! Design notes, wire and state formats: `docs/messaging.md`.
 //!
