@@ -116,6 +116,7 @@
 //! ```
 
 mod book;
+mod causal;
 mod config;
 mod directory;
 mod error;
@@ -130,6 +131,7 @@ mod receive;
 pub mod vectors;
 mod vv;
 
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
