@@ -211,6 +211,10 @@ pub(crate) struct Book {
     /// (losing it on a restart allows one early ask-back).
     #[serde(skip)]
     pub(crate) asked_back_ms: Option<u64>,
+    /// Per member that equivocated, the first evidence (encoded
+    /// `sgm_acb::Equivocation`); one per known member card.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) equivocations: BTreeMap<Mid, Hex>,
     /// Per requester, the newest sync-request stamp answered (in memory
     /// only, see `sync.rs`).
     #[serde(skip)]
@@ -360,10 +364,13 @@ impl Book {
         }
         self.pos.insert(Mix(id), self.log.len());
         self.log.push(Mix(id));
+        // A fork (a second broadcast of the sender with this seq) keeps the
+        // first one's place: the index answers sync requests by seq.
         self.by_seq
             .entry(Mid(sender))
             .or_default()
-            .insert(seq, Mix(id));
+            .entry(seq)
+            .or_insert(Mix(id));
         vv
     }
 

@@ -53,7 +53,15 @@
 //!   member in (judged by the DGM view at the message's causal past) is
 //!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
-//!   lacks (anti-entropy after partitions, loss, time offline).
+//!   lacks (anti-entropy after partitions, loss, time offline), and fetches
+//!   by id the parents it waits for that sequence numbers cannot name.
+//! - **Equivocation** (a member signing two broadcasts with one sequence
+//!   number, for example from a restored copy of its state) is detected,
+//!   raised as [`Warning::Equivocation`] naming the member, with evidence
+//!   anyone can check ([`Equivocation`], [`Group::equivocations`]), and
+//!   does not split the group: both branches are delivered, so honest
+//!   members' messages reach each other; removing the member heals the
+//!   key agreement (`docs/messaging.md`, "Equivocation").
 //!
 //! Design notes, wire and state formats: `docs/messaging.md`.
 //!
@@ -127,6 +135,7 @@ mod credential;
 mod directory;
 mod error;
 mod event;
+mod fetch;
 mod group;
 mod ids;
 mod packet;
@@ -147,6 +156,7 @@ pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUse
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
+pub use fetch::{FETCH_CHAIN, MAX_FETCH_IDS};
 pub use group::{
     ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
 };
@@ -155,7 +165,7 @@ pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};
 pub use persist::STATE_VERSION;
 pub use receive::{ASK_BACK_MS, MAX_BATCH_ENVELOPES, MAX_RESEND_BYTES};
-pub use sgm_acb::{Bytes, MessageId};
+pub use sgm_acb::{Bytes, Equivocation, MessageId};
 pub use sgm_crypto::MemberId;
 pub use sgm_dcgka::PrekeyDirectory;
 pub use sync::{MAX_SYNC_BODY, SYNC_LABEL};
