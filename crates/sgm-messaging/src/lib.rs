@@ -40,7 +40,17 @@
 //!   member in (judged by the DGM view at the message's causal past) is
 //!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
-//!   lacks (anti-entropy after partitions, loss, time offline).
+//!   lacks (anti-entropy after partitions, loss, time offline);
+//!   [`Group::sync_peers`] names whom to ask, including members removed in
+//!   the last [`REMOVED_PEER_SYNC_MS`], so concurrent removes reach
+//!   everyone they concern.
+//! - **Removed members stay out**: a broadcast whose causal past removes
+//!   its sender is rejected by the broadcast layer's membership check (the
+//!   DGM at that causal past) and reported as
+//!   [`Warning::SentAfterRemoval`], never an [`Event::Message`]; membership
+//!   ops are judged against their whole causal past, not the DGM parents
+//!   they declare; a removed member's ratchet is dropped once every member
+//!   has acknowledged its removal (docs/messaging.md, "Removed members").
 //!
 //! Design notes, wire and state formats: `docs/messaging.md`.
 //!
