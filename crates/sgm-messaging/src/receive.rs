@@ -412,9 +412,6 @@ impl Group {
         // Only membership ops change the membership: the O(n) copies are
         // skipped for updates and acks (n of them per operation).
         let membership_op = msg.kind.is_membership_change();
-        if membership_op {
-            self.book.note_memop(op.0, d.sender, d.seq);
-        }
         let me = self.me();
         if !self.book.joined {
             let mine = match &msg.kind {
@@ -423,7 +420,11 @@ impl Group {
                 _ => false,
             };
             if !mine {
-                // History from before this member joined.
+                // History from before this member joined (its DGM comes
+                // with the welcome and holds these ops).
+                if membership_op {
+                    self.book.note_memop(op.0, d.sender, d.seq);
+                }
                 return;
             }
         }
@@ -456,6 +457,10 @@ impl Group {
             Ok(o) => o,
             Err(e) => return reject(acc, e.into()),
         };
+        if membership_op {
+            // Recorded once accepted: a rejected op changes nothing.
+            self.book.note_memop(op.0, d.sender, d.seq);
+        }
         if !self.book.joined {
             self.book.joined = true;
             self.book.last_update_ms = now_ms;
