@@ -135,7 +135,11 @@ pub(crate) struct Book {
     /// Per member, its epochs and when each was superseded.
     pub(crate) epochs: BTreeMap<Mid, BTreeMap<u64, Option<u64>>>,
     /// Broadcasts from senders not known yet (or before joining), retried
-    /// when new member keys arrive.
+    /// when new member keys arrive. Unverified (their senders' keys are
+    /// not known), so bounded by [`MAX_PARKED`] and [`MAX_PARKED_BYTES`],
+    /// and never persisted: whatever is lost here is fetched again by a
+    /// sync request.
+    #[serde(skip)]
     pub(crate) parked: VecDeque<Hex>,
     pub(crate) joined: bool,
     pub(crate) removed: bool,
@@ -179,9 +183,25 @@ pub(crate) struct Book {
     /// (`causal.rs`, [`crate::Group::sync_peers`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) removed_at: BTreeMap<Mid, u64>,
-    /// When this member last asked a peer back in a sync answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When this member last asked a peer back in a sync answer. In memory
+    /// only: answering a sync request never changes the persisted state
+    /// (losing it on a restart allows one early ask-back).
+    #[serde(skip)]
     pub(crate) asked_back_ms: Option<u64>,
+    /// Per requester, the newest sync-request stamp answered (in memory
+    /// only, see `sync.rs`).
+    #[serde(skip)]
+    pub(crate) sync_stamps: BTreeMap<Mid, u64>,
+    /// The largest `now_ms` this member was given (in memory only): the
+    /// stamp of its next sync request.
+    #[serde(skip)]
+    pub(crate) clock_ms: u64,
+    /// The stamp of this member's last sync request (in memory only).
+    #[serde(skip)]
+    pub(crate) last_sync_stamp: u64,
+    /// Bytes held in `parked`.
+    #[serde(skip)]
+    pub(crate) parked_bytes: usize,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -191,8 +211,10 @@ fn is_zero(n: &u64) -> bool {
 /// Recent parent-list merges remembered ([`Book::past_of`]).
 const VV_MEMO: usize = 8;
 
-/// Most parked packets.
-pub(crate) const MAX_PARKED: usize = 1024;
+/// Most parked packets (unverified input: a small bound).
+pub const MAX_PARKED: usize = 256;
+/// Most bytes of parked packets; a single packet above it is not parked.
+pub const MAX_PARKED_BYTES: usize = 1 << 20;
 
 impl Book {
     pub(crate) fn skip(&mut self, id: MessageId, max: usize) {

@@ -34,6 +34,22 @@ pub enum Error {
     /// buffer bounds, …).
     #[error("broadcast layer: {0}")]
     Broadcast(#[from] AcbError),
+    /// A sync request that is not answered: too large, unsigned, badly
+    /// signed, or replayed (see the sync-request rules in
+    /// docs/messaging.md).
+    #[error("sync request refused: {0}")]
+    SyncRejected(&'static str),
+    /// A packet holds more entries than any legitimate one of its kind
+    /// (counted before decoding, so that memory follows the bytes).
+    #[error("{what}: {count} entries, at most {max}")]
+    TooManyEntries {
+        /// Which list.
+        what: &'static str,
+        /// How many it holds.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
     /// A message under a sender's old epoch arrived later than the
     /// configured bound allows ([`crate::Config::old_epoch_max_age_ms`]), or
     /// the epoch's keys were already deleted.

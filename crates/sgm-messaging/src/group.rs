@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, TranscriptEntry};
 use crate::ids::{GroupId, Hex, Invite, Mid, Mix, UserId, Vk};
 use crate::packet::{
-    AppBodyPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, SeqPb, SyncPb, WelcomePb,
+    AppBodyPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, WelcomePb,
     checkpoint_digest, frame,
 };
 use crate::padding::pad;
@@ -933,6 +933,8 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
+        // In memory only (the stamp of the next sync request).
+        self.book.clock_ms = self.book.clock_ms.max(now_ms);
         if !self.is_member() {
             return Ok(self.finish(Acc::default(), false));
         }
@@ -1115,26 +1117,14 @@ impl Group {
     pub fn sync_request(&mut self, peer: MemberId) -> Result<Output> {
         let gid = self.gid()?;
         let mut acc = Acc::default();
+        // Signed and stamped (see `sync.rs`); the stamp is kept in memory
+        // only, so the persisted state is unchanged.
+        let body = self.sync_body_for(peer)?;
         acc.packets.push(Packet {
             to: Destination::Member(peer),
             kind: PacketKind::Sync,
-            bytes: frame(&gid, Kind::Sync, &self.sync_body()),
+            bytes: frame(&gid, Kind::Sync, &body),
         });
         Ok(self.finish(acc, false))
-    }
-
-    pub(crate) fn sync_body(&self) -> Vec<u8> {
-        prost::Message::encode_to_vec(&SyncPb {
-            from: self.me().as_bytes().to_vec(),
-            seqs: self
-                .seen()
-                .into_iter()
-                .filter(|(_, s)| *s > 0)
-                .map(|(m, seq)| SeqPb {
-                    member: m.as_bytes().to_vec(),
-                    seq,
-                })
-                .collect(),
-        })
     }
 }

@@ -6,7 +6,8 @@
 //! kind 2  welcome   : body = WelcomePb { 1: recipient (16), 2: repeated Card,
 //!                                        3: repeated envelope (history, causal order),
 //!                                        4: ACB checkpoint (absent for a create) }
-//! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq } }
+//! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq },
+//!                                     3: stamp, 4: signature (64); see `sync.rs` }
 //! kind 4  resend    : body = BatchPb { 1: repeated envelope }
 //!
 //! PayloadPb (signed by ACB) { 1: group id, 2: DCGKA control message,
@@ -329,6 +330,12 @@ pub(crate) struct SyncPb {
     pub(crate) from: Vec<u8>,
     #[prost(message, repeated, tag = "2")]
     pub(crate) seqs: Vec<SeqPb>,
+    /// The requester's stamp, strictly increasing (see `sync.rs`).
+    #[prost(uint64, tag = "3")]
+    pub(crate) at: u64,
+    /// Ed25519 by the requester's identity key (see `sync.rs`).
+    #[prost(bytes = "vec", tag = "4")]
+    pub(crate) signature: Vec<u8>,
 }
 
 impl SyncPb {

@@ -11,17 +11,19 @@ use sgm_dcgka::ratchet::ApplicationMessage;
 use sgm_dcgka::{DcgkaError, PrekeyDirectory};
 use sgm_dgm::OpId;
 
-use crate::book::MAX_PARKED;
+use crate::book::{MAX_PARKED, MAX_PARKED_BYTES};
 use crate::causal::{CausalMembership, ever_removed};
+use crate::config::{MAX_PARENTS, acb_config};
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
 use crate::group::{Acc, Group, Output};
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
-    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb,
+    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, WelcomePb,
     checkpoint_digest, frame, member, unframe_shared,
 };
 use crate::padding::unpad;
+use crate::prescan::field_counts;
 use crate::vv::Vv;
 
 /// Most bytes of envelopes in one sync answer. A member far behind catches
@@ -32,6 +34,11 @@ pub const MAX_RESEND_BYTES: usize = 4 << 20;
 /// A member asks a peer back (because the peer's sync request showed it
 /// has something this member lacks) at most once per this long.
 pub const ASK_BACK_MS: u64 = 1_000;
+
+/// Most envelopes in one resend batch, sent or received (counted before
+/// decoding: a 16 MiB batch of empty envelopes allocated 288 MiB). A
+/// member sends at most `min(Config::max_resend_batch, this)`.
+pub const MAX_BATCH_ENVELOPES: usize = 4096;
 
 /// An envelope from a resend batch or a welcome, copied out of it. Those
 /// packets are built for one member, so there is nothing to share, and a
@@ -67,6 +74,8 @@ impl Group {
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
         let (gid, kind, body) = unframe_shared(&packet)?;
+        // In memory only (the stamp of the next sync request).
+        self.book.clock_ms = self.book.clock_ms.max(now_ms);
         if let Some(mine) = self.group_id {
             if mine != gid {
                 return Err(Error::WrongGroup {
@@ -92,6 +101,14 @@ impl Group {
                     }
                 }
                 Kind::Resend => {
+                    let [count] = field_counts::<1>(&body, "resend batch")?;
+                    if count > MAX_BATCH_ENVELOPES {
+                        return Err(Error::TooManyEntries {
+                            what: "resend batch",
+                            count,
+                            max: MAX_BATCH_ENVELOPES,
+                        });
+                    }
                     let batch = BatchPb::decode_strict(&body)?;
                     let mut any = false;
                     for e in batch.envelopes {
@@ -109,8 +126,9 @@ impl Group {
                     any
                 }
                 Kind::Welcome => {
-                    // Already joined: an echo or a duplicate.
-                    WelcomePb::decode_strict(&body)?;
+                    // Already joined: an echo or a duplicate. Not decoded
+                    // (a 16 MiB welcome allocated 416 MiB here, for
+                    // nothing).
                     false
                 }
                 Kind::Sync => {
@@ -122,14 +140,18 @@ impl Group {
         }
         // Not in a group yet: only a welcome changes that; broadcasts that
         // arrive before it wait.
-        self.act(|s, acc| match kind {
-            Kind::Welcome => s.join(gid, &body, acc, now_ms, rng, directory),
-            Kind::Broadcast | Kind::Resend => {
-                s.park(&packet);
-                Ok(())
+        match kind {
+            Kind::Welcome => self.act(|s, acc| s.join(gid, &body, acc, now_ms, rng, directory)),
+            Kind::Broadcast => {
+                // Parked in memory only (not persisted: a sync request
+                // after joining fetches it again), within small bounds.
+                self.park(&packet);
+                Ok(self.finish(Acc::default(), false))
             }
-            Kind::Sync => Ok(()),
-        })
+            // Nothing asked for a resend before joining (sync requests need
+            // a group), and nothing here can answer a sync request.
+            Kind::Resend | Kind::Sync => Ok(self.finish(Acc::default(), false)),
+        }
     }
 
     /// Whether `id` is one of the broadcasts from before this member's add
@@ -147,11 +169,28 @@ impl Group {
         self.acb.is_delivered(id) || self.acb.get(id).is_some()
     }
 
+    /// Keeps a broadcast whose sender is not known yet, within
+    /// [`MAX_PARKED`] packets and [`MAX_PARKED_BYTES`] (the oldest are
+    /// dropped first; one larger than the byte bound is not kept). Nothing
+    /// parked was verified, so nothing parked is persisted.
     fn park(&mut self, packet: &[u8]) {
-        self.book.parked.push_back(Hex(packet.to_vec()));
-        while self.book.parked.len() > MAX_PARKED {
-            self.book.parked.pop_front();
+        if packet.len() > MAX_PARKED_BYTES {
+            return;
         }
+        self.book.parked.push_back(Hex(packet.to_vec()));
+        self.book.parked_bytes = self.book.parked_bytes.saturating_add(packet.len());
+        while self.book.parked.len() > MAX_PARKED || self.book.parked_bytes > MAX_PARKED_BYTES {
+            let Some(old) = self.book.parked.pop_front() else {
+                break;
+            };
+            self.book.parked_bytes = self.book.parked_bytes.saturating_sub(old.0.len());
+        }
+    }
+
+    /// Takes every parked packet out.
+    fn unpark(&mut self) -> Vec<Hex> {
+        self.book.parked_bytes = 0;
+        self.book.parked.drain(..).collect()
     }
 
     /// Checks an envelope and hands it to ACB (not delivered yet).
@@ -226,7 +265,7 @@ impl Group {
                 return;
             }
             let Some(gid) = self.group_id else { return };
-            let parked: Vec<Hex> = self.book.parked.drain(..).collect();
+            let parked = self.unpark();
             for p in parked {
                 if let Ok((g, Kind::Broadcast, body)) = unframe_shared(&Bytes::from(p.0))
                     && g == gid
@@ -250,6 +289,16 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<()> {
+        let [_, cards, history, _] = field_counts::<4>(body, "welcome")?;
+        let max_history = acb_config(&self.config, MAX_PARENTS).store_max_count;
+        for (what, count, max) in [
+            ("welcome cards", cards, MAX_PARENTS),
+            ("welcome history", history, max_history),
+        ] {
+            if count > max {
+                return Err(Error::TooManyEntries { what, count, max });
+            }
+        }
         let w = WelcomePb::decode_strict(body)?;
         if member(&w.recipient)? != self.me() {
             // Someone else's welcome (an echo or misrouted): ignore.
@@ -287,25 +336,11 @@ impl Group {
                 return Err(Error::Malformed("checkpoint differs from the signed add's"));
             }
         }
-        let parked: Vec<Hex> = self.book.parked.drain(..).collect();
-        for p in parked {
-            if let Ok((g, kind, body)) = unframe_shared(&Bytes::from(p.0)) {
-                if g != gid {
-                    continue;
-                }
-                match kind {
-                    Kind::Broadcast => {
-                        let _ = self.ingest(&gid, body, true);
-                    }
-                    Kind::Resend => {
-                        if let Ok(b) = BatchPb::decode_strict(&body) {
-                            for e in b.envelopes {
-                                let _ = self.ingest(&gid, unpinned(&e), true);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
+        for p in self.unpark() {
+            if let Ok((g, Kind::Broadcast, body)) = unframe_shared(&Bytes::from(p.0))
+                && g == gid
+            {
+                let _ = self.ingest(&gid, body, true);
             }
         }
         self.deliver_all(acc, now_ms, rng, directory);
@@ -683,15 +718,9 @@ impl Group {
         now_ms: u64,
         acc: &mut Acc,
     ) -> Result<()> {
-        let req = SyncPb::decode_strict(body)?;
-        let from = member(&req.from)?;
-        if from == self.me() || !self.book.cards.contains_key(&Mid(from)) {
+        let Some((from, theirs)) = self.verify_sync(gid, body)? else {
             return Ok(());
-        }
-        let mut theirs = HashMap::with_capacity(req.seqs.len());
-        for s in &req.seqs {
-            theirs.insert(member(&s.member)?, s.seq);
-        }
+        };
         let envelopes = self.resend_batch(&theirs);
         if !envelopes.is_empty() {
             acc.packets.push(Packet {
@@ -716,7 +745,7 @@ impl Group {
             acc.packets.push(Packet {
                 to: Destination::Member(from),
                 kind: PacketKind::Sync,
-                bytes: frame(gid, Kind::Sync, &self.sync_body()),
+                bytes: frame(gid, Kind::Sync, &self.sync_body_for(from)?),
             });
         }
         Ok(())
@@ -731,7 +760,7 @@ impl Group {
             let Some(b) = self.acb.get_shared(&id.0) else {
                 continue;
             };
-            if envelopes.len() >= self.config.max_resend_batch
+            if envelopes.len() >= self.config.max_resend_batch.min(MAX_BATCH_ENVELOPES)
                 || (!envelopes.is_empty() && bytes.saturating_add(b.len()) > MAX_RESEND_BYTES)
             {
                 break;
