@@ -54,7 +54,17 @@
 //!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
 //!   lacks (anti-entropy after partitions, loss, time offline), and fetches
-//!   by id the parents it waits for that sequence numbers cannot name.
+//!   by id the parents it waits for that sequence numbers cannot name;
+//!   [`Group::sync_peers`] names whom to ask, including members removed in
+//!   the last [`REMOVED_PEER_SYNC_MS`], so concurrent removes reach
+//!   everyone they concern.
+//! - **Removed members stay out**: a broadcast whose causal past removes
+//!   its sender is rejected by the broadcast layer's membership check (the
+//!   DGM at that causal past) and reported as
+//!   [`Warning::SentAfterRemoval`], never an [`Event::Message`]; membership
+//!   ops are judged against their whole causal past, not the DGM parents
+//!   they declare; a removed member's ratchet is dropped once every member
+//!   has acknowledged its removal (docs/messaging.md, "Removed members").
 //! - **Equivocation** (a member signing two broadcasts with one sequence
 //!   number, for example from a restored copy of its state) is detected,
 //!   raised as [`Warning::Equivocation`] naming the member, with evidence
@@ -149,8 +159,8 @@ mod security_tests;
 pub mod vectors;
 mod vv;
 
-pub use causal::REMOVED_PEER_SYNC_MS;
 pub use book::{MAX_PARKED, MAX_PARKED_BYTES};
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUserNames};
 pub use directory::KeyServer;

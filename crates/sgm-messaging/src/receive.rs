@@ -500,9 +500,6 @@ impl Group {
         // Only membership ops change the membership: the O(n) copies are
         // skipped for updates and acks (n of them per operation).
         let membership_op = msg.kind.is_membership_change();
-        if membership_op {
-            self.book.note_memop(op.0, d.sender, d.seq);
-        }
         let me = self.me();
         if !self.book.joined {
             let mine = match &msg.kind {
@@ -511,8 +508,11 @@ impl Group {
                 _ => false,
             };
             if !mine {
-                // History from before this member joined (its cards are
-                // in the welcome).
+                // History from before this member joined (its DGM comes
+                // with the welcome and holds these ops).
+                if membership_op {
+                    self.book.note_memop(op.0, d.sender, d.seq);
+                }
                 return;
             }
         }
@@ -552,6 +552,10 @@ impl Group {
         };
         for c in cards {
             self.register(c);
+        }
+        if membership_op {
+            // Recorded once accepted: a rejected op changes nothing.
+            self.book.note_memop(op.0, d.sender, d.seq);
         }
         if !self.book.joined {
             self.book.joined = true;
