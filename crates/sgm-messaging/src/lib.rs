@@ -40,7 +40,15 @@
 //!   member in (judged by the DGM view at the message's causal past) is
 //!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
-//!   lacks (anti-entropy after partitions, loss, time offline).
+//!   lacks (anti-entropy after partitions, loss, time offline). Requests
+//!   are signed by the requester's identity key, bound to the responder
+//!   and stamped: a relay or non-member cannot make a member send
+//!   anything, and a replayed request is not answered again.
+//! - **Unverified input is bounded**: broadcasts from senders not known
+//!   yet are parked within [`MAX_PARKED`] packets and [`MAX_PARKED_BYTES`],
+//!   in memory only (never persisted); packet bodies are counted before
+//!   they are decoded, so memory follows the bytes received, not the
+//!   counts they claim.
 //!
 //! Design notes, wire and state formats: `docs/messaging.md`.
 //!
