@@ -116,6 +116,7 @@
 //! ```
 
 mod book;
+mod causal;
 mod config;
 mod directory;
 mod error;
@@ -131,6 +132,7 @@ mod sync;
 pub mod vectors;
 mod vv;
 
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use book::{MAX_PARKED, MAX_PARKED_BYTES};
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
