@@ -132,8 +132,8 @@ mod sync;
 pub mod vectors;
 mod vv;
 
-pub use causal::REMOVED_PEER_SYNC_MS;
 pub use book::{MAX_PARKED, MAX_PARKED_BYTES};
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
