@@ -87,6 +87,14 @@
 //!    schedule), held back and sent in front of the next outgoing message.
 //! 8. **Bounded receivers.** Old epochs and skipped message keys are kept
 //!    under [`ratchet::RatchetConfig`] bounds.
+//! 9. **Rollback-safe message encryption.** The paper's ratchet keys each
+//!    message once; a restored old state would reuse a key. Messages carry
+//!    a synthetic nonce (HMAC of associated data and plaintext, see
+//!    [`ratchet`]), so a rolled-back sender never reuses a (key, nonce)
+//!    pair for a different plaintext.
+//! 10. **Counters from input are checked**: a welcome's claimed last seq
+//!     of `u64::MAX` gives [`DcgkaError::SeqOverflow`] for that sender's
+//!     next message, never an arithmetic overflow.
 //!
 //! ## Example
 //! ```

@@ -72,6 +72,15 @@
 //!   does not split the group: both branches are delivered, so honest
 //!   members' messages reach each other; removing the member heals the
 //!   key agreement (`docs/messaging.md`, "Equivocation").
+//! - **Sync requests and fetches** are signed by the requester's identity
+//!   key, bound to the responder and stamped: a relay or non-member cannot
+//!   make a member send anything, and a replayed request is not answered
+//!   again.
+//! - **Unverified input is bounded**: broadcasts from senders not known
+//!   yet are parked within [`MAX_PARKED`] packets and [`MAX_PARKED_BYTES`],
+//!   in memory only (never persisted); packet bodies are counted before
+//!   they are decoded, so memory follows the bytes received, not the
+//!   counts they claim.
 //!
 //! Design notes, wire and state formats: `docs/messaging.md`.
 //!
