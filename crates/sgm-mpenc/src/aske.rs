@@ -155,7 +155,7 @@ impl AskeMember {
         self.session_id.as_ref()
     }
     /// The static key.
-    pub(crate) fn static_signing_key(&self) -> &SigningKey {
+    pub fn static_signing_key(&self) -> &SigningKey {
         &self.static_key
     }
 

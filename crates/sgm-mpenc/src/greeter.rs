@@ -486,6 +486,12 @@ impl Greeting {
         out.map(|m| self.publish(m, None)).transpose()
     }
 
+    /// Whether a confirm packet from `source` would be this greeting's
+    /// final packet (`_expectsFinalMessage`).
+    pub fn expects_final(&self, source: &[u8]) -> bool {
+        crate::server_order::expects_final(&self.aske.yet_to_authenticate(), self.recv_own_auth, self.aske.id(), source)
+    }
+
     /// `_maybeFulfill`.
     fn maybe_fulfill(&mut self) {
         let Some(next) = &self.next_members else { return };

@@ -37,6 +37,7 @@ pub mod aske;
 pub mod cliques;
 pub mod codec;
 pub mod data;
+pub mod drive;
 mod error;
 pub mod greet_message;
 pub mod greeter;
