@@ -42,6 +42,7 @@ mod error;
 pub mod greet_message;
 pub mod greeter;
 pub mod server_order;
+pub mod vectors;
 
 pub use error::{ApiMisuse, MpencError};
 
