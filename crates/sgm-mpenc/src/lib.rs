@@ -13,6 +13,8 @@
 //!   refresh, quit) and the state a completed greeting leaves.
 //! - [`server_order`]: acceptance of membership operations in the order
 //!   the transport server echoes them; packet ids and chain hashes.
+//! - [`transcript`]: the causal transcript, its eight consistency checks and
+//!   full-ack warnings.
 //!
 //! ## Security properties
 //!
@@ -42,6 +44,7 @@ mod error;
 pub mod greet_message;
 pub mod greeter;
 pub mod server_order;
+pub mod transcript;
 pub mod vectors;
 
 pub use error::{ApiMisuse, MpencError};
