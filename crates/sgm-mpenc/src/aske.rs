@@ -165,33 +165,6 @@ impl AskeMember {
         self.ephemeral_pub_keys.get(i).copied()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn from_parts(
-        id: Id,
-        static_key: SigningKey,
-        members: Vec<Id>,
-        nonces: Vec<[u8; 32]>,
-        ephemeral_pub_keys: Vec<[u8; 32]>,
-        ephemeral_key: Option<SigningKey>,
-        nonce: Option<[u8; 32]>,
-        session_id: Option<[u8; 32]>,
-    ) -> Self {
-        let mut s = Self {
-            id,
-            static_key,
-            members,
-            nonces,
-            ephemeral_pub_keys,
-            ephemeral_key,
-            nonce,
-            session_id,
-            authenticated: Vec::new(),
-        };
-        // A stored state is a completed session: everyone acknowledged.
-        s.authenticated = vec![true; s.members.len()];
-        s
-    }
-
     fn transact<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, MpencError>,

@@ -84,15 +84,7 @@ impl Driver {
     /// Adds a member with its static key.
     pub fn add(&mut self, id: Id, static_key: SigningKey) {
         self.dir.insert(id.clone(), static_key.verifying_key());
-        self.parties.insert(
-            id.clone(),
-            Party {
-                store: GreetStore::new(id, static_key),
-                greeting: None,
-                order: ServerOrder::new(),
-                current_pi: None,
-            },
-        );
+        self.parties.insert(id.clone(), Party::new(id, static_key));
     }
 
     /// Cuts `ids` off the server (a partition); `reachable = true` heals.
@@ -117,21 +109,9 @@ impl Driver {
     /// Builds the initiator's proposal without sending it.
     pub fn propose(&mut self, initiator: &[u8], op: &Op, rng: &mut impl CryptoRng) -> Result<Echo, MpencError> {
         let party = self.parties.get_mut(initiator).ok_or(ApiMisuse::NotExcludable)?;
-        if !party.order.is_synced() {
-            party.order.sync_new(rng);
-        }
-        let md = party.order.metadata(Vec::new()).ok_or(ApiMisuse::NotReady)?;
-        let mut g = Greeting::new(&party.store);
-        let out = match op {
-            Op::Start(others) => g.start(others, md, rng)?,
-            Op::Include(new) => g.include(new, md, rng)?,
-            Op::Exclude(ex) => g.exclude(ex, md, rng)?,
-            Op::Refresh => g.refresh(md, rng)?,
-        };
-        party.greeting = Some(g);
         Ok(Echo {
             sender: initiator.to_vec(),
-            packet: out.packet,
+            packet: party.propose(op, rng)?,
         })
     }
 
@@ -198,7 +178,68 @@ fn party_recv(
     dir: &BTreeMap<Id, VerifyingKey>,
     rng: &mut impl CryptoRng,
 ) -> Option<Echo> {
-    let greeting = party.greeting.as_ref();
+    party.receive(id, echo, pid, channel, dir, rng)
+}
+
+impl Party {
+    /// A fresh member.
+    pub fn new(id: Id, static_key: SigningKey) -> Self {
+        Self {
+            store: GreetStore::new(id, static_key),
+            greeting: None,
+            order: ServerOrder::new(),
+            current_pi: None,
+        }
+    }
+
+    /// Builds this member's proposal of `op` (see [`Driver::propose`]).
+    pub fn propose(&mut self, op: &Op, rng: &mut impl CryptoRng) -> Result<String, MpencError> {
+        if !self.order.is_synced() {
+            self.order.sync_new(rng);
+        }
+        let md = self.order.metadata(Vec::new()).ok_or(ApiMisuse::NotReady)?;
+        let mut g = Greeting::new(&self.store);
+        let out = match op {
+            Op::Start(others) => g.start(others, md, rng)?,
+            Op::Include(new) => g.include(new, md, rng)?,
+            Op::Exclude(ex) => g.exclude(ex, md, rng)?,
+            Op::Refresh => g.refresh(md, rng)?,
+        };
+        self.greeting = Some(g);
+        Ok(out.packet)
+    }
+
+    /// If the greeting in progress finished, adopts its result: returns
+    /// `Some(true)` if we were excluded, `Some(false)` if we hold a new key.
+    pub fn finish(&mut self, id: &[u8]) -> Option<bool> {
+        let g = self.greeting.as_ref()?;
+        let store = g.result().ok()?;
+        self.greeting = None;
+        self.current_pi = None;
+        if store.state == GreetState::Quit {
+            self.store = GreetStore::new(id.to_vec(), store.aske.static_signing_key().clone());
+            self.order = ServerOrder::new();
+            Some(true)
+        } else {
+            self.store = store;
+            Some(false)
+        }
+    }
+
+    /// One echoed packet: classify it, apply the server-order rules, and
+    /// hand it to the greeting. Returns this member's reply, if any.
+    /// Packets that are rejected, not for us or invalid are dropped.
+    pub fn receive(
+        &mut self,
+        id: &[u8],
+        echo: &Echo,
+        pid: [u8; 32],
+        channel: &[Id],
+        dir: &BTreeMap<Id, VerifyingKey>,
+        rng: &mut impl CryptoRng,
+    ) -> Option<Echo> {
+        let party = self;
+        let greeting = party.greeting.as_ref();
     let summary = partial_decode(&echo.packet, pid, party.current_pi, |source| {
         greeting.map(|g| g.expects_final(source))
     })
@@ -224,4 +265,5 @@ fn party_recv(
         sender: id.to_vec(),
         packet: out.packet,
     })
+}
 }
