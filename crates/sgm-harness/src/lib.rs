@@ -52,6 +52,7 @@
 //! ```
 
 pub mod dcgka;
+pub mod mpenc;
 mod driver;
 mod error;
 mod outcome;
