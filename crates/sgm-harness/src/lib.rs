@@ -52,9 +52,9 @@
 //! ```
 
 pub mod dcgka;
-pub mod mpenc;
 mod driver;
 mod error;
+pub mod mpenc;
 mod outcome;
 mod scheme;
 

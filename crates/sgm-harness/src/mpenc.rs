@@ -58,15 +58,31 @@ impl MpencScheme {
         Self::default()
     }
 
-    fn propose(member: &mut MpencMember, op: Op, extra: &[MemberId], rng: &mut impl CryptoRng) -> Result<Vec<Message>, MpencError> {
-        let mut to: Vec<MemberId> = member.party.store.members().iter().filter_map(mid).collect();
+    fn propose(
+        member: &mut MpencMember,
+        op: Op,
+        extra: &[MemberId],
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<Message>, MpencError> {
+        let mut to: Vec<MemberId> = member
+            .party
+            .store
+            .members()
+            .iter()
+            .filter_map(mid)
+            .collect();
         let packet = member.party.propose(&op, rng)?;
         to.extend_from_slice(extra);
         to.push(member.id);
         to.sort();
         to.dedup();
         // The driver echoes it to the sender (total order with echo).
-        Ok(vec![Message::broadcast(member.id, MessageKind::Control, to, packet.into_bytes())])
+        Ok(vec![Message::broadcast(
+            member.id,
+            MessageKind::Control,
+            to,
+            packet.into_bytes(),
+        )])
     }
 }
 
@@ -88,7 +104,8 @@ impl GroupScheme for MpencScheme {
     fn new_member(&mut self, rng: &mut impl CryptoRng) -> Result<MpencMember, MpencError> {
         let sk = SigningKey::generate(rng);
         let id = MemberId::from_identity_key(&sk.verifying_key());
-        self.directory.insert(id.as_bytes().to_vec(), sk.verifying_key());
+        self.directory
+            .insert(id.as_bytes().to_vec(), sk.verifying_key());
         Ok(MpencMember {
             id,
             party: Party::new(id.as_bytes().to_vec(), sk),
@@ -99,45 +116,106 @@ impl GroupScheme for MpencScheme {
         member.id
     }
 
-    fn create(&mut self, member: &mut MpencMember, others: &[MemberId], rng: &mut impl CryptoRng) -> Result<Vec<Message>, MpencError> {
+    fn create(
+        &mut self,
+        member: &mut MpencMember,
+        others: &[MemberId],
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<Message>, MpencError> {
         let ids = others.iter().map(|m| m.as_bytes().to_vec()).collect();
         Self::propose(member, Op::Start(ids), others, rng)
     }
 
-    fn add(&mut self, member: &mut MpencMember, added: MemberId, rng: &mut impl CryptoRng) -> Result<Vec<Message>, MpencError> {
-        Self::propose(member, Op::Include(vec![added.as_bytes().to_vec()]), &[added], rng)
+    fn add(
+        &mut self,
+        member: &mut MpencMember,
+        added: MemberId,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<Message>, MpencError> {
+        Self::propose(
+            member,
+            Op::Include(vec![added.as_bytes().to_vec()]),
+            &[added],
+            rng,
+        )
     }
 
-    fn remove(&mut self, member: &mut MpencMember, removed: MemberId, rng: &mut impl CryptoRng) -> Result<Vec<Message>, MpencError> {
-        Self::propose(member, Op::Exclude(vec![removed.as_bytes().to_vec()]), &[removed], rng)
+    fn remove(
+        &mut self,
+        member: &mut MpencMember,
+        removed: MemberId,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<Message>, MpencError> {
+        Self::propose(
+            member,
+            Op::Exclude(vec![removed.as_bytes().to_vec()]),
+            &[removed],
+            rng,
+        )
     }
 
-    fn update(&mut self, member: &mut MpencMember, rng: &mut impl CryptoRng) -> Result<Vec<Message>, MpencError> {
+    fn update(
+        &mut self,
+        member: &mut MpencMember,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<Message>, MpencError> {
         Self::propose(member, Op::Refresh, &[], rng)
     }
 
-    fn send(&mut self, member: &mut MpencMember, plaintext: &[u8], rng: &mut impl CryptoRng) -> Result<Vec<Message>, MpencError> {
-        let msg = DataMessage { parents: Vec::new(), body: plaintext.to_vec() };
+    fn send(
+        &mut self,
+        member: &mut MpencMember,
+        plaintext: &[u8],
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<Message>, MpencError> {
+        let msg = DataMessage {
+            parents: Vec::new(),
+            body: plaintext.to_vec(),
+        };
         let (packet, _) = member.party.store.encrypt(&msg, rng)?;
-        let to: Vec<MemberId> = member.party.store.members().iter().filter_map(mid).collect();
-        Ok(vec![Message::broadcast(member.id, MessageKind::Application, to, packet.into_bytes())])
+        let to: Vec<MemberId> = member
+            .party
+            .store
+            .members()
+            .iter()
+            .filter_map(mid)
+            .collect();
+        Ok(vec![Message::broadcast(
+            member.id,
+            MessageKind::Application,
+            to,
+            packet.into_bytes(),
+        )])
     }
 
-    fn receive(&mut self, member: &mut MpencMember, message: &Incoming<'_>, rng: &mut impl CryptoRng) -> Result<Processed, MpencError> {
+    fn receive(
+        &mut self,
+        member: &mut MpencMember,
+        message: &Incoming<'_>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Processed, MpencError> {
         let packet = core::str::from_utf8(message.body).map_err(|_| MpencError::NotMpenc)?;
         let sender = message.sender.as_bytes().to_vec();
         match message.kind {
             MessageKind::Application => {
                 let (msg, _) = member.party.store.decrypt(&sender, packet)?;
-                Ok(Processed { plaintext: Some(msg.body), ..Processed::default() })
+                Ok(Processed {
+                    plaintext: Some(msg.body),
+                    ..Processed::default()
+                })
             }
             MessageKind::Control => {
                 let mut channel = UnverifiedGreet::decode_wire(packet)?.peek().members.clone();
                 channel.push(sender.clone());
                 let pid = make_packet_id(packet, &sender, &channel);
                 let me = member.id.as_bytes().to_vec();
-                let echo = Echo { sender, packet: packet.to_owned() };
-                let reply = member.party.receive(&me, &echo, pid, &channel, &self.directory, rng);
+                let echo = Echo {
+                    sender,
+                    packet: packet.to_owned(),
+                };
+                let reply = member
+                    .party
+                    .receive(&me, &echo, pid, &channel, &self.directory, rng);
                 let mut out = Processed::default();
                 match member.party.finish(&me) {
                     Some(true) => out.removed = true,
@@ -152,7 +230,12 @@ impl GroupScheme for MpencScheme {
                         .and_then(|g| g.next_members().map(<[Id]>::to_vec))
                         .unwrap_or_else(|| member.party.store.members().to_vec());
                     let to: Vec<MemberId> = next.iter().filter_map(mid).collect();
-                    out.replies.push(Message::broadcast(member.id, MessageKind::Control, to, r.packet.into_bytes()));
+                    out.replies.push(Message::broadcast(
+                        member.id,
+                        MessageKind::Control,
+                        to,
+                        r.packet.into_bytes(),
+                    ));
                 }
                 Ok(out)
             }

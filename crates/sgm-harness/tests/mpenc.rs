@@ -11,7 +11,10 @@ fn everyone_else_decrypts(g: &mut Group<MpencScheme>, from: usize, text: &[u8]) 
     let out = g.run(ids[from], Operation::Send(text.to_vec())).unwrap();
     for m in g.roster().clone() {
         if m != ids[from] {
-            assert!(out.decrypted_by(&m, &ids[from], text), "{m} did not decrypt");
+            assert!(
+                out.decrypted_by(&m, &ids[from], text),
+                "{m} did not decrypt"
+            );
         }
     }
 }

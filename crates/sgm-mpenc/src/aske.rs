@@ -106,7 +106,12 @@ pub fn compute_sid<N: AsRef<[u8]>>(members: &[Id], nonces: &[N]) -> [u8; 32] {
 }
 
 /// The digest a session acknowledgement signs.
-pub fn session_ack_digest(id: &[u8], ephemeral: &[u8; 32], nonce: &[u8; 32], sid: &[u8; 32]) -> [u8; 32] {
+pub fn session_ack_digest(
+    id: &[u8],
+    ephemeral: &[u8; 32],
+    nonce: &[u8; 32],
+    sid: &[u8; 32],
+) -> [u8; 32] {
     sha256(&[ACK_MAGIC, id, ephemeral, nonce, sid])
 }
 
@@ -176,7 +181,11 @@ impl AskeMember {
     }
 
     /// Starts a session with `others` (`commit`).
-    pub fn commit(&mut self, others: &[Id], rng: &mut impl CryptoRng) -> Result<AskeMessage, MpencError> {
+    pub fn commit(
+        &mut self,
+        others: &[Id],
+        rng: &mut impl CryptoRng,
+    ) -> Result<AskeMessage, MpencError> {
         if others.is_empty() {
             return Err(ApiMisuse::NoMembers.into());
         }
@@ -198,14 +207,25 @@ impl AskeMember {
     }
 
     /// Processes an upflow message addressed to us (`upflow`).
-    pub fn upflow(&mut self, message: &AskeMessage, rng: &mut impl CryptoRng) -> Result<AskeMessage, MpencError> {
+    pub fn upflow(
+        &mut self,
+        message: &AskeMessage,
+        rng: &mut impl CryptoRng,
+    ) -> Result<AskeMessage, MpencError> {
         self.transact(|s| s.upflow_inner(message, rng))
     }
 
-    fn upflow_inner(&mut self, message: &AskeMessage, rng: &mut impl CryptoRng) -> Result<AskeMessage, MpencError> {
+    fn upflow_inner(
+        &mut self,
+        message: &AskeMessage,
+        rng: &mut impl CryptoRng,
+    ) -> Result<AskeMessage, MpencError> {
         check_members(&message.members)?;
         let my_pos = position(&message.members, &self.id)?;
-        for (what, count) in [("nonces on upflow", message.nonces.len()), ("public keys on upflow", message.pub_keys.len())] {
+        for (what, count) in [
+            ("nonces on upflow", message.nonces.len()),
+            ("public keys on upflow", message.pub_keys.len()),
+        ] {
             if count != my_pos {
                 return Err(MpencError::CountMismatch {
                     what,
@@ -228,7 +248,8 @@ impl AskeMember {
                 k
             }
         };
-        self.ephemeral_pub_keys.push(*eph.verifying_key().as_bytes());
+        self.ephemeral_pub_keys
+            .push(*eph.verifying_key().as_bytes());
         let mut out = AskeMessage {
             source: self.id.clone(),
             dest: Vec::new(),
@@ -250,7 +271,9 @@ impl AskeMember {
     }
 
     fn session_signature(&self) -> Result<[u8; 64], MpencError> {
-        let (Some(sid), Some(eph), Some(nonce)) = (&self.session_id, &self.ephemeral_key, &self.nonce) else {
+        let (Some(sid), Some(eph), Some(nonce)) =
+            (&self.session_id, &self.ephemeral_key, &self.nonce)
+        else {
             return Err(ApiMisuse::NotReady.into());
         };
         let digest = session_ack_digest(&self.id, eph.verifying_key().as_bytes(), nonce, sid);
@@ -263,17 +286,23 @@ impl AskeMember {
         signature: &[u8; 64],
         dir: &impl StaticKeys,
     ) -> Result<(), MpencError> {
-        let bad = || MpencError::BadSessionSignature { member: show(member) };
+        let bad = || MpencError::BadSessionSignature {
+            member: show(member),
+        };
         let sid = self.session_id.as_ref().ok_or_else(bad)?;
         let pos = position(&self.members, member)?;
-        let (Some(eph), Some(nonce)) = (self.ephemeral_pub_keys.get(pos), self.nonces.get(pos)) else {
+        let (Some(eph), Some(nonce)) = (self.ephemeral_pub_keys.get(pos), self.nonces.get(pos))
+        else {
             return Err(bad());
         };
         let key = dir
             .static_key(member)
-            .ok_or_else(|| MpencError::UnknownStaticKey { member: show(member) })?;
+            .ok_or_else(|| MpencError::UnknownStaticKey {
+                member: show(member),
+            })?;
         let digest = session_ack_digest(member, eph, nonce, sid);
-        key.verify(&digest, &Signature::from_bytes(*signature)).map_err(|_| bad())
+        key.verify(&digest, &Signature::from_bytes(*signature))
+            .map_err(|_| bad())
     }
 
     /// Processes a downflow message: verifies the sender's acknowledgement
@@ -286,7 +315,10 @@ impl AskeMember {
         self.transact(|s| {
             check_members(&message.members)?;
             let my_pos = position(&message.members, &s.id)?;
-            for (what, count) in [("nonces on downflow", message.nonces.len()), ("public keys on downflow", message.pub_keys.len())] {
+            for (what, count) in [
+                ("nonces on downflow", message.nonces.len()),
+                ("public keys on downflow", message.pub_keys.len()),
+            ] {
                 if count != message.members.len() {
                     return Err(MpencError::CountMismatch {
                         what,
@@ -298,12 +330,15 @@ impl AskeMember {
             // Our own contribution must be unchanged: we sign over it.
             let own_ok = match (&s.nonce, &s.ephemeral_key) {
                 (Some(n), Some(k)) => {
-                    message.nonces[my_pos] == *n && message.pub_keys[my_pos] == *k.verifying_key().as_bytes()
+                    message.nonces[my_pos] == *n
+                        && message.pub_keys[my_pos] == *k.verifying_key().as_bytes()
                 }
                 _ => false,
             };
             if !own_ok {
-                return Err(MpencError::BadSessionSignature { member: show(&message.source) });
+                return Err(MpencError::BadSessionSignature {
+                    member: show(&message.source),
+                });
             }
             let sid = compute_sid(&message.members, &message.nonces);
             let existing = s.session_id == Some(sid);
@@ -314,9 +349,12 @@ impl AskeMember {
                 s.session_id = Some(sid);
                 s.discard_authentications();
             }
-            let signature = message
-                .session_signature
-                .ok_or_else(|| MpencError::BadSessionSignature { member: show(&message.source) })?;
+            let signature =
+                message
+                    .session_signature
+                    .ok_or_else(|| MpencError::BadSessionSignature {
+                        member: show(&message.source),
+                    })?;
             s.verify_session_signature(&message.source, &signature, dir)?;
             let sender = position(&s.members, &message.source)?;
             s.authenticated[sender] = true;
@@ -353,7 +391,11 @@ impl AskeMember {
     }
 
     /// Starts including `new_members` (`join`).
-    pub fn join(&mut self, new_members: &[Id], rng: &mut impl CryptoRng) -> Result<AskeMessage, MpencError> {
+    pub fn join(
+        &mut self,
+        new_members: &[Id],
+        rng: &mut impl CryptoRng,
+    ) -> Result<AskeMessage, MpencError> {
         if new_members.is_empty() {
             return Err(ApiMisuse::NoMembers.into());
         }
@@ -384,7 +426,11 @@ impl AskeMember {
     }
 
     /// Excludes `excluded` and acknowledges the new session (`exclude`).
-    pub fn exclude(&mut self, excluded: &[Id], rng: &mut impl CryptoRng) -> Result<AskeMessage, MpencError> {
+    pub fn exclude(
+        &mut self,
+        excluded: &[Id],
+        rng: &mut impl CryptoRng,
+    ) -> Result<AskeMessage, MpencError> {
         if excluded.is_empty() {
             return Err(ApiMisuse::NoMembers.into());
         }
@@ -393,7 +439,8 @@ impl AskeMember {
                 if *e == s.id {
                     return Err(ApiMisuse::NotExcludable.into());
                 }
-                let i = position(&s.members, e).map_err(|_| MpencError::from(ApiMisuse::NotExcludable))?;
+                let i = position(&s.members, e)
+                    .map_err(|_| MpencError::from(ApiMisuse::NotExcludable))?;
                 s.members.remove(i);
                 if i < s.nonces.len() {
                     s.nonces.remove(i);

@@ -91,7 +91,10 @@ fn compute_key_list(
     let mut result = int_key;
     for k in priv_keys {
         let base = result.unwrap_or_else(X25519PublicKey::basepoint);
-        result = Some(k.exponentiate(&base).map_err(|_| MpencError::LowOrderPoint)?);
+        result = Some(
+            k.exponentiate(&base)
+                .map_err(|_| MpencError::LowOrderPoint)?,
+        );
     }
     Ok(result)
 }
@@ -176,7 +179,10 @@ impl CliquesMember {
         for (i, ik) in self.int_keys.iter_mut().enumerate() {
             if i != my_pos {
                 let base = ik.unwrap_or_else(X25519PublicKey::basepoint);
-                *ik = Some(k.exponentiate(&base).map_err(|_| MpencError::LowOrderPoint)?);
+                *ik = Some(
+                    k.exponentiate(&base)
+                        .map_err(|_| MpencError::LowOrderPoint)?,
+                );
             }
         }
         self.priv_keys.push(k);
@@ -187,19 +193,28 @@ impl CliquesMember {
 
     fn set_keys(&mut self, int_keys: Vec<Option<X25519PublicKey>>) -> Result<(), MpencError> {
         let my_pos = position(&self.members, &self.id)?;
-        let own = int_keys.get(my_pos).copied().flatten().ok_or(MpencError::CountMismatch {
-            what: "intermediate keys",
-            count: int_keys.len(),
-            members: self.members.len(),
-        })?;
+        let own = int_keys
+            .get(my_pos)
+            .copied()
+            .flatten()
+            .ok_or(MpencError::CountMismatch {
+                what: "intermediate keys",
+                count: int_keys.len(),
+                members: self.members.len(),
+            })?;
         self.int_keys = int_keys;
-        let cardinal = compute_key_list(&self.priv_keys, Some(own))?.ok_or(MpencError::LowOrderPoint)?;
+        let cardinal =
+            compute_key_list(&self.priv_keys, Some(own))?.ok_or(MpencError::LowOrderPoint)?;
         self.group_key = Some(derive_group_key(cardinal.as_bytes())?);
         Ok(())
     }
 
     /// Starts an initial key agreement with `others` (`ika`).
-    pub fn ika(&mut self, others: &[Id], rng: &mut impl CryptoRng) -> Result<CliquesMessage, MpencError> {
+    pub fn ika(
+        &mut self,
+        others: &[Id],
+        rng: &mut impl CryptoRng,
+    ) -> Result<CliquesMessage, MpencError> {
         if others.is_empty() {
             return Err(ApiMisuse::NoMembers.into());
         }
@@ -325,7 +340,8 @@ impl CliquesMember {
                 if *e == s.id {
                     return Err(ApiMisuse::NotExcludable.into());
                 }
-                let i = position(&s.members, e).map_err(|_| MpencError::from(ApiMisuse::NotExcludable))?;
+                let i = position(&s.members, e)
+                    .map_err(|_| MpencError::from(ApiMisuse::NotExcludable))?;
                 s.members.remove(i);
                 if i < s.int_keys.len() {
                     s.int_keys.remove(i);

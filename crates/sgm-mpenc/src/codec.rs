@@ -93,8 +93,8 @@ const PREFIX: &str = "?mpENC";
 
 /// Appends one TLV record.
 pub fn encode_tlv(out: &mut Vec<u8>, tlv_type: u16, value: &[u8]) -> Result<(), MpencError> {
-    let len = u16::try_from(value.len())
-        .map_err(|_| crate::ApiMisuse::ValueTooLong(value.len()))?;
+    let len =
+        u16::try_from(value.len()).map_err(|_| crate::ApiMisuse::ValueTooLong(value.len()))?;
     out.extend_from_slice(&tlv_type.to_be_bytes());
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(value);
@@ -331,6 +331,7 @@ pub fn decode_wire_of_type(packet: &str, expected: u8) -> Result<Vec<u8>, MpencE
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -380,7 +381,10 @@ mod tests {
             decode_wire("hello").unwrap(),
             WirePacket::Plain("hello".into())
         );
-        assert_eq!(decode_wire("?mpENC:AAEAAQEAAgABAQ=="), Err(MpencError::NotMpenc));
+        assert_eq!(
+            decode_wire("?mpENC:AAEAAQEAAgABAQ=="),
+            Err(MpencError::NotMpenc)
+        );
         assert_eq!(decode_wire("?mpENC:!!.").unwrap_err(), MpencError::Base64);
     }
 }

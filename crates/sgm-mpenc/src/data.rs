@@ -213,6 +213,7 @@ pub fn decrypt(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::padded_len;
 

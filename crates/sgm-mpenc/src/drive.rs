@@ -101,14 +101,27 @@ impl Driver {
     /// Proposes `op` by `initiator` and runs the channel until quiet.
     /// Randomness, in order: `prev_pf` if the initiator has no chain yet
     /// (32 bytes, [`ServerOrder::sync_new`]), then the greeting's draws.
-    pub fn run(&mut self, initiator: &[u8], op: &Op, rng: &mut impl CryptoRng) -> Result<Outcome, MpencError> {
+    pub fn run(
+        &mut self,
+        initiator: &[u8],
+        op: &Op,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Outcome, MpencError> {
         let pending = self.propose(initiator, op, rng)?;
         Ok(self.deliver(vec![pending], rng))
     }
 
     /// Builds the initiator's proposal without sending it.
-    pub fn propose(&mut self, initiator: &[u8], op: &Op, rng: &mut impl CryptoRng) -> Result<Echo, MpencError> {
-        let party = self.parties.get_mut(initiator).ok_or(ApiMisuse::NotExcludable)?;
+    pub fn propose(
+        &mut self,
+        initiator: &[u8],
+        op: &Op,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Echo, MpencError> {
+        let party = self
+            .parties
+            .get_mut(initiator)
+            .ok_or(ApiMisuse::NotExcludable)?;
         Ok(Echo {
             sender: initiator.to_vec(),
             packet: party.propose(op, rng)?,
@@ -132,7 +145,9 @@ impl Driver {
             self.log.push(echo.clone());
             let pid = make_packet_id(&echo.packet, &echo.sender, &channel);
             for id in &channel {
-                let Some(party) = self.parties.get_mut(id) else { continue };
+                let Some(party) = self.parties.get_mut(id) else {
+                    continue;
+                };
                 if let Some(reply) = party_recv(party, id, &echo, pid, &channel, &self.dir, rng) {
                     queue.push_back(reply);
                 }
@@ -143,12 +158,17 @@ impl Driver {
         }
         let mut outcome = Outcome::Completed;
         for id in &involved {
-            let Some(party) = self.parties.get_mut(id) else { continue };
-            let Some(g) = party.greeting.take() else { continue };
+            let Some(party) = self.parties.get_mut(id) else {
+                continue;
+            };
+            let Some(g) = party.greeting.take() else {
+                continue;
+            };
             match g.result() {
                 Ok(store) if store.state == GreetState::Quit => {
                     // Excluded: back to a fresh member.
-                    party.store = GreetStore::new(id.clone(), store.aske.static_signing_key().clone());
+                    party.store =
+                        GreetStore::new(id.clone(), store.aske.static_signing_key().clone());
                     party.order = ServerOrder::new();
                     party.current_pi = None;
                 }
@@ -240,30 +260,30 @@ impl Party {
     ) -> Option<Echo> {
         let party = self;
         let greeting = party.greeting.as_ref();
-    let summary = partial_decode(&echo.packet, pid, party.current_pi, |source| {
-        greeting.map(|g| g.expects_final(source))
-    })
-    .ok()?;
-    if let Some(op) = &summary {
-        if party.order.try_op_packet(id, op, channel).is_err() {
-            return None;
-        }
-        if op.is_initial() {
-            party.current_pi = Some(op.packet_id);
-            // Our own proposal keeps its greeting; anyone else's starts one.
-            if echo.sender != id || party.greeting.is_none() {
-                party.greeting = Some(Greeting::new(&party.store));
+        let summary = partial_decode(&echo.packet, pid, party.current_pi, |source| {
+            greeting.map(|g| g.expects_final(source))
+        })
+        .ok()?;
+        if let Some(op) = &summary {
+            if party.order.try_op_packet(id, op, channel).is_err() {
+                return None;
+            }
+            if op.is_initial() {
+                party.current_pi = Some(op.packet_id);
+                // Our own proposal keeps its greeting; anyone else's starts one.
+                if echo.sender != id || party.greeting.is_none() {
+                    party.greeting = Some(Greeting::new(&party.store));
+                }
             }
         }
+        let g = party.greeting.as_mut()?;
+        if g.is_finished() {
+            return None;
+        }
+        let out = g.recv(&echo.packet, dir, rng).ok()??;
+        Some(Echo {
+            sender: id.to_vec(),
+            packet: out.packet,
+        })
     }
-    let g = party.greeting.as_mut()?;
-    if g.is_finished() {
-        return None;
-    }
-    let out = g.recv(&echo.packet, dir, rng).ok()??;
-    Some(Echo {
-        sender: id.to_vec(),
-        packet: out.packet,
-    })
-}
 }

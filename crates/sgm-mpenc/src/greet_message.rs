@@ -131,7 +131,11 @@ impl GreetMessage {
             codec::encode_tlv(&mut out, tlv::MEMBER, m)?;
         }
         for k in &self.int_keys {
-            codec::encode_tlv(&mut out, tlv::INT_KEY, k.as_ref().map_or(&[][..], |k| &k[..]))?;
+            codec::encode_tlv(
+                &mut out,
+                tlv::INT_KEY,
+                k.as_ref().map_or(&[][..], |k| &k[..]),
+            )?;
         }
         for n in &self.nonces {
             codec::encode_tlv(&mut out, tlv::NONCE, n)?;
@@ -229,9 +233,17 @@ impl UnverifiedGreet {
         let nonces = r.pop_all(tlv::NONCE, MAX_MEMBERS, "nonces")?;
         let pub_keys = r.pop_all(tlv::PUB_KEY, MAX_MEMBERS, "public keys")?;
         let n = members.len();
-        for (what, count) in [("intermediate keys", int_keys.len()), ("nonces", nonces.len()), ("public keys", pub_keys.len())] {
+        for (what, count) in [
+            ("intermediate keys", int_keys.len()),
+            ("nonces", nonces.len()),
+            ("public keys", pub_keys.len()),
+        ] {
             if count > n {
-                return Err(MpencError::CountMismatch { what, count, members: n });
+                return Err(MpencError::CountMismatch {
+                    what,
+                    count,
+                    members: n,
+                });
             }
         }
         let metadata = match r.pop_maybe(tlv::PREV_PF)? {
@@ -262,10 +274,22 @@ impl UnverifiedGreet {
             members: members.into_iter().map(<[u8]>::to_vec).collect(),
             int_keys: int_keys
                 .into_iter()
-                .map(|k| if k.is_empty() { Ok(None) } else { fixed::<32>(k, "intermediate key").map(Some) })
+                .map(|k| {
+                    if k.is_empty() {
+                        Ok(None)
+                    } else {
+                        fixed::<32>(k, "intermediate key").map(Some)
+                    }
+                })
                 .collect::<Result<_, _>>()?,
-            nonces: nonces.into_iter().map(|v| fixed::<32>(v, "nonce")).collect::<Result<_, _>>()?,
-            pub_keys: pub_keys.into_iter().map(|v| fixed::<32>(v, "public key")).collect::<Result<_, _>>()?,
+            nonces: nonces
+                .into_iter()
+                .map(|v| fixed::<32>(v, "nonce"))
+                .collect::<Result<_, _>>()?,
+            pub_keys: pub_keys
+                .into_iter()
+                .map(|v| fixed::<32>(v, "public key"))
+                .collect::<Result<_, _>>()?,
             metadata,
             session_signature,
             signing_key,
@@ -273,12 +297,19 @@ impl UnverifiedGreet {
         let mut signed = Vec::with_capacity(GREET_MAGIC.len() + unsigned.len());
         signed.extend_from_slice(GREET_MAGIC);
         signed.extend_from_slice(unsigned);
-        Ok(Self { message, signature, signed })
+        Ok(Self {
+            message,
+            signature,
+            signed,
+        })
     }
 
     /// Decodes a wire packet.
     pub fn decode_wire(packet: &str) -> Result<Self, MpencError> {
-        Self::decode(&codec::decode_wire_of_type(packet, message_type::MPENC_GREET_MESSAGE)?)
+        Self::decode(&codec::decode_wire_of_type(
+            packet,
+            message_type::MPENC_GREET_MESSAGE,
+        )?)
     }
 
     /// The fields, for routing decisions only (not authenticated).
@@ -302,12 +333,16 @@ impl UnverifiedGreet {
             .members
             .iter()
             .position(|m| *m == self.message.source)
-            .ok_or_else(|| MpencError::UnknownAuthor { member: crate::error::show(&self.message.source) })?;
+            .ok_or_else(|| MpencError::UnknownAuthor {
+                member: crate::error::show(&self.message.source),
+            })?;
         let key = self
             .message
             .pub_keys
             .get(pos)
-            .ok_or_else(|| MpencError::UnknownAuthor { member: crate::error::show(&self.message.source) })?;
+            .ok_or_else(|| MpencError::UnknownAuthor {
+                member: crate::error::show(&self.message.source),
+            })?;
         let vk = VerifyingKey::from_bytes(key).map_err(|_| MpencError::BadSignature)?;
         self.verify(&vk)
     }

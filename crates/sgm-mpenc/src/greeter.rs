@@ -110,21 +110,30 @@ impl GreetStore {
         message: &DataMessage,
         rng: &mut impl CryptoRng,
     ) -> Result<(String, [u8; MESSAGE_ID_LEN]), MpencError> {
-        let (Some(sid), Some(gk), Some(key)) = (self.session_id(), self.group_key(), self.aske.ephemeral_key())
-        else {
+        let (Some(sid), Some(gk), Some(key)) = (
+            self.session_id(),
+            self.group_key(),
+            self.aske.ephemeral_key(),
+        ) else {
             return Err(ApiMisuse::NotReady.into());
         };
         data::encrypt(sid, gk.expose_secret(), key, message, DEFAULT_PADDING, rng)
     }
 
     /// Verifies and decrypts a data message claimed to be from `author`.
-    pub fn decrypt(&self, author: &[u8], packet: &str) -> Result<(DataMessage, [u8; MESSAGE_ID_LEN]), MpencError> {
+    pub fn decrypt(
+        &self,
+        author: &[u8],
+        packet: &str,
+    ) -> Result<(DataMessage, [u8; MESSAGE_ID_LEN]), MpencError> {
         let (Some(sid), Some(gk)) = (self.session_id(), self.group_key()) else {
             return Err(ApiMisuse::NotReady.into());
         };
         let key = self
             .member_key(author)
-            .ok_or_else(|| MpencError::UnknownAuthor { member: crate::error::show(author) })?;
+            .ok_or_else(|| MpencError::UnknownAuthor {
+                member: crate::error::show(author),
+            })?;
         data::decrypt(sid, gk.expose_secret(), &key, packet)
     }
 }
@@ -163,10 +172,18 @@ fn to_cliques(m: &GreetMessage) -> CliquesMessage {
     CliquesMessage {
         source: m.source.clone(),
         dest: m.dest.clone(),
-        agreement: if gt::operation(m.greet_type) == 1 { Agreement::Ika } else { Agreement::Aka },
+        agreement: if gt::operation(m.greet_type) == 1 {
+            Agreement::Ika
+        } else {
+            Agreement::Aka
+        },
         downflow: m.is_downflow(),
         members: m.members.clone(),
-        int_keys: m.int_keys.iter().map(|k| k.map(X25519PublicKey::from_bytes)).collect(),
+        int_keys: m
+            .int_keys
+            .iter()
+            .map(|k| k.map(X25519PublicKey::from_bytes))
+            .collect(),
     }
 }
 
@@ -183,7 +200,12 @@ fn to_aske(m: &GreetMessage) -> AskeMessage {
 }
 
 /// `_mergeMessages`.
-fn merge(id: &[u8], c: Option<CliquesMessage>, a: Option<AskeMessage>, greet_type: u16) -> GreetMessage {
+fn merge(
+    id: &[u8],
+    c: Option<CliquesMessage>,
+    a: Option<AskeMessage>,
+    greet_type: u16,
+) -> GreetMessage {
     let dest = c
         .as_ref()
         .map(|c| c.dest.clone())
@@ -201,7 +223,12 @@ fn merge(id: &[u8], c: Option<CliquesMessage>, a: Option<AskeMessage>, greet_typ
         dest,
         members,
         int_keys: c
-            .map(|c| c.int_keys.iter().map(|k| k.map(|k| *k.as_bytes())).collect())
+            .map(|c| {
+                c.int_keys
+                    .iter()
+                    .map(|k| k.map(|k| *k.as_bytes()))
+                    .collect()
+            })
             .unwrap_or_default(),
         nonces: a.as_ref().map(|a| a.nonces.clone()).unwrap_or_default(),
         pub_keys: a.as_ref().map(|a| a.pub_keys.clone()).unwrap_or_default(),
@@ -220,7 +247,11 @@ impl Greeting {
             cliques: store.cliques.clone(),
             aske: store.aske.clone(),
             state: store.state,
-            prev_members: if prev_members.is_empty() { vec![store.aske.id().to_vec()] } else { prev_members },
+            prev_members: if prev_members.is_empty() {
+                vec![store.aske.id().to_vec()]
+            } else {
+                prev_members
+            },
             next_members: None,
             metadata: None,
             recv_own_auth: false,
@@ -271,7 +302,11 @@ impl Greeting {
         Ok(())
     }
 
-    fn publish(&self, mut m: GreetMessage, metadata: Option<GreetingMetadata>) -> Result<Outgoing, MpencError> {
+    fn publish(
+        &self,
+        mut m: GreetMessage,
+        metadata: Option<GreetingMetadata>,
+    ) -> Result<Outgoing, MpencError> {
         m.metadata = metadata;
         let key = self.aske.ephemeral_key().ok_or(ApiMisuse::NotReady)?;
         let recipients = self.next_members.clone().unwrap_or_default();
@@ -281,7 +316,10 @@ impl Greeting {
         })
     }
 
-    fn transact<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, MpencError>) -> Result<T, MpencError> {
+    fn transact<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, MpencError>,
+    ) -> Result<T, MpencError> {
         let mut next = self.clone();
         let out = f(&mut next)?;
         *self = next;
@@ -340,16 +378,34 @@ impl Greeting {
             let c = s.cliques.aka_exclude(excluded, rng)?;
             let a = s.aske.exclude(excluded, rng)?;
             let m = merge(&s.id(), Some(c), Some(a), gt::EXCLUDE_AUX_INITIATOR_DOWN);
-            s.state = if s.aske.is_session_acknowledged() { GreetState::Ready } else { GreetState::AuxDownflow };
-            s.next_members = Some(s.prev_members.iter().filter(|m| !excluded.contains(m)).cloned().collect());
+            s.state = if s.aske.is_session_acknowledged() {
+                GreetState::Ready
+            } else {
+                GreetState::AuxDownflow
+            };
+            s.next_members = Some(
+                s.prev_members
+                    .iter()
+                    .filter(|m| !excluded.contains(m))
+                    .cloned()
+                    .collect(),
+            );
             s.publish(m, Some(metadata))
         })
     }
 
     /// Refreshes our CLIQUES contribution (`refresh`).
-    pub fn refresh(&mut self, metadata: GreetingMetadata, rng: &mut impl CryptoRng) -> Result<Outgoing, MpencError> {
+    pub fn refresh(
+        &mut self,
+        metadata: GreetingMetadata,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Outgoing, MpencError> {
         self.transact(|s| {
-            s.require(&[GreetState::Ready, GreetState::InitDownflow, GreetState::AuxDownflow])?;
+            s.require(&[
+                GreetState::Ready,
+                GreetState::InitDownflow,
+                GreetState::AuxDownflow,
+            ])?;
             let c = s.cliques.aka_refresh(rng)?;
             let m = merge(&s.id(), Some(c), None, gt::REFRESH_AUX_INITIATOR_DOWN);
             s.next_members = Some(s.prev_members.clone());
@@ -462,7 +518,11 @@ impl Greeting {
             match reply {
                 Some(a) => {
                     let t = message.greet_type & !gt::INIT_BIT & !gt::GKA_BIT;
-                    self.state = if message.is_auxiliary() { GreetState::AuxDownflow } else { GreetState::InitDownflow };
+                    self.state = if message.is_auxiliary() {
+                        GreetState::AuxDownflow
+                    } else {
+                        GreetState::InitDownflow
+                    };
                     Some(merge(&me, None, Some(a), t))
                 }
                 None => None,
@@ -489,12 +549,19 @@ impl Greeting {
     /// Whether a confirm packet from `source` would be this greeting's
     /// final packet (`_expectsFinalMessage`).
     pub fn expects_final(&self, source: &[u8]) -> bool {
-        crate::server_order::expects_final(&self.aske.yet_to_authenticate(), self.recv_own_auth, self.aske.id(), source)
+        crate::server_order::expects_final(
+            &self.aske.yet_to_authenticate(),
+            self.recv_own_auth,
+            self.aske.id(),
+            source,
+        )
     }
 
     /// `_maybeFulfill`.
     fn maybe_fulfill(&mut self) {
-        let Some(next) = &self.next_members else { return };
+        let Some(next) = &self.next_members else {
+            return;
+        };
         let is_refresh = same_set(&self.prev_members, next);
         if is_refresh || (self.aske.is_session_acknowledged() && self.recv_own_auth) {
             self.state = GreetState::Ready;

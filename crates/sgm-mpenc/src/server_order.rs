@@ -64,7 +64,10 @@ impl GreetingSummary {
 
 /// `makePacketId`.
 pub fn make_packet_id(packet: &str, sender: &[u8], channel_members: &[Id]) -> [u8; 32] {
-    let mut others: Vec<&Id> = channel_members.iter().filter(|m| m.as_slice() != sender).collect();
+    let mut others: Vec<&Id> = channel_members
+        .iter()
+        .filter(|m| m.as_slice() != sender)
+        .collect();
     others.sort();
     others.dedup();
     let mut parts: Vec<&[u8]> = vec![sender, b"\n"];
@@ -86,7 +89,12 @@ pub fn make_chain_hash(prev_ch: &[u8], packet_id: &[u8], packet_type: &[u8]) -> 
 
 /// Whether the greeting in progress expects its final packet from `source`
 /// (`_expectsFinalMessage`).
-pub fn expects_final(yet_to_authenticate: &[Id], recv_own_auth: bool, me: &[u8], source: &[u8]) -> bool {
+pub fn expects_final(
+    yet_to_authenticate: &[Id],
+    recv_own_auth: bool,
+    me: &[u8],
+    source: &[u8],
+) -> bool {
     if source == me {
         yet_to_authenticate.is_empty() && !recv_own_auth
     } else {
@@ -301,8 +309,11 @@ impl ServerOrder {
         }
         let prev_ch = next.chain_hashes.last().copied().unwrap_or([0; 32]);
         next.packet_ids.push(op.packet_id.to_vec());
-        next.chain_hashes
-            .push(make_chain_hash(&prev_ch, &op.packet_id, &[op.packet_type()]));
+        next.chain_hashes.push(make_chain_hash(
+            &prev_ch,
+            &op.packet_id,
+            &[op.packet_type()],
+        ));
         *self = next;
         Ok(Accepted {
             initial: op.is_initial(),

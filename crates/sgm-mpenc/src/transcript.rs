@@ -172,10 +172,10 @@ impl Transcript {
         if authors.len() != parents.len() {
             return Err(TranscriptError::ParentsNotDistinctAuthors);
         }
-        if let Some(prev) = self.last_by_author.get(&msg.author) {
-            if !msg.parents.iter().any(|p| self.le(prev, p)) {
-                return Err(TranscriptError::DoesNotFollowPrevious);
-            }
+        if let Some(prev) = self.last_by_author.get(&msg.author)
+            && !msg.parents.iter().any(|p| self.le(prev, p))
+        {
+            return Err(TranscriptError::DoesNotFollowPrevious);
         }
         for a in &msg.parents {
             for b in &msg.parents {
@@ -192,13 +192,14 @@ impl Transcript {
         // Acknowledgements: this message acknowledges every ancestor of
         // which its author is a reader.
         for a in &ancestors {
-            if let Some(e) = self.entries.get_mut(a) {
-                if e.msg.readers.contains(&msg.author) {
-                    e.acked_by.insert(msg.author.clone());
-                }
+            if let Some(e) = self.entries.get_mut(a)
+                && e.msg.readers.contains(&msg.author)
+            {
+                e.acked_by.insert(msg.author.clone());
             }
         }
-        self.last_by_author.insert(msg.author.clone(), msg.id.clone());
+        self.last_by_author
+            .insert(msg.author.clone(), msg.id.clone());
         self.order.push(msg.id.clone());
         self.entries.insert(
             msg.id.clone(),
@@ -226,7 +227,8 @@ impl Transcript {
             .filter_map(|id| self.entries.get(id))
             .filter(|e| e.msg.author == author && now.saturating_sub(e.added_at) > timeout)
             .filter_map(|e| {
-                let missing: BTreeSet<Id> = e.msg.readers.difference(&e.acked_by).cloned().collect();
+                let missing: BTreeSet<Id> =
+                    e.msg.readers.difference(&e.acked_by).cloned().collect();
                 (!missing.is_empty()).then(|| AckWarning {
                     message: e.msg.id.clone(),
                     missing,

@@ -23,7 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 use sgm_crypto::rng::{FixedBytes, TryCryptoRng, TryRng};
-use sgm_crypto::{CryptoRng, SeedableRng, Secret, SigningKey};
+use sgm_crypto::{CryptoRng, Secret, SeedableRng, SigningKey};
 
 use crate::codec::{self, decode_records};
 use crate::data::{self, DataMessage};
@@ -169,7 +169,10 @@ fn static_seed(i: usize) -> [u8; 32] {
 fn driver() -> Driver {
     let mut d = Driver::new();
     for i in 0..NAMES.len() {
-        d.add(name(i), SigningKey::from_seed(&Secret::from_bytes(static_seed(i))));
+        d.add(
+            name(i),
+            SigningKey::from_seed(&Secret::from_bytes(static_seed(i))),
+        );
     }
     d
 }
@@ -200,7 +203,11 @@ fn label(d: &Driver, value: &[u8]) -> String {
         if p.store.aske.nonce().is_some_and(|n| n == value) {
             return format!("{who}: ASKE nonce");
         }
-        if p.store.aske.ephemeral_key().is_some_and(|k| k.to_seed().expose_secret() == value) {
+        if p.store
+            .aske
+            .ephemeral_key()
+            .is_some_and(|k| k.to_seed().expose_secret() == value)
+        {
             return format!("{who}: ephemeral signing key seed");
         }
         if p.order.packet_ids().first().is_some_and(|pid| pid == value) {
@@ -225,9 +232,17 @@ fn results(d: &Driver, members: &[Id]) -> Vec<MemberResult> {
                 .map(|k| k.map(|k| hex::encode(k.as_bytes())).unwrap_or_default())
                 .collect(),
             nonces: s.aske.nonces().iter().map(hex::encode).collect(),
-            ephemeral_pub_keys: s.aske.ephemeral_pub_keys().iter().map(hex::encode).collect(),
+            ephemeral_pub_keys: s
+                .aske
+                .ephemeral_pub_keys()
+                .iter()
+                .map(hex::encode)
+                .collect(),
             session_id: s.session_id().map(hex::encode).unwrap_or_default(),
-            group_key: s.group_key().map(|k| hex::encode(k.expose_secret())).unwrap_or_default(),
+            group_key: s
+                .group_key()
+                .map(|k| hex::encode(k.expose_secret()))
+                .unwrap_or_default(),
         });
     }
     out
@@ -242,7 +257,11 @@ fn op_of(op: &str, targets: Vec<Id>) -> Op {
     }
 }
 
-fn scenario(name_: &str, seed: u64, script: &[(&str, usize, &[usize])]) -> Result<(Scenario, Driver), MpencError> {
+fn scenario(
+    name_: &str,
+    seed: u64,
+    script: &[(&str, usize, &[usize])],
+) -> Result<(Scenario, Driver), MpencError> {
     let mut d = driver();
     let mut rng = Recorder {
         inner: rand_chacha::ChaCha20Rng::seed_from_u64(seed),
@@ -280,7 +299,13 @@ fn scenario(name_: &str, seed: u64, script: &[(&str, usize, &[usize])]) -> Resul
             result: results(&d, &members),
         });
     }
-    Ok((Scenario { name: name_.into(), steps }, d))
+    Ok((
+        Scenario {
+            name: name_.into(),
+            steps,
+        },
+        d,
+    ))
 }
 
 fn ika_script(n: usize) -> Vec<usize> {
@@ -339,17 +364,38 @@ fn try_generate() -> Result<MpencVectors, MpencError> {
 
     // Data messages in the chain's final session, by alice.
     let store = &d.parties[&name(0)].store;
-    let sid = store.session_id().copied().ok_or(crate::ApiMisuse::NotReady)?;
-    let gk = store.group_key().ok_or(crate::ApiMisuse::NotReady)?.expose_secret().to_vec();
-    let eph = store.aske.ephemeral_key().ok_or(crate::ApiMisuse::NotReady)?.clone();
+    let sid = store
+        .session_id()
+        .copied()
+        .ok_or(crate::ApiMisuse::NotReady)?;
+    let gk = store
+        .group_key()
+        .ok_or(crate::ApiMisuse::NotReady)?
+        .expose_secret()
+        .to_vec();
+    let eph = store
+        .aske
+        .ephemeral_key()
+        .ok_or(crate::ApiMisuse::NotReady)?
+        .clone();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(300);
     let mut data_messages = Vec::new();
     let long_body = "x".repeat(200);
     let cases: [(&str, Vec<Vec<u8>>, &str, usize); 4] = [
         ("unpadded", vec![], "hello", 0),
         ("padded-128", vec![], "hello", data::DEFAULT_PADDING),
-        ("padded-128-two-units", vec![], long_body.as_str(), data::DEFAULT_PADDING),
-        ("parents-padded-128", vec![vec![0xaa; 20], vec![0xbb; 20]], "with parents", data::DEFAULT_PADDING),
+        (
+            "padded-128-two-units",
+            vec![],
+            long_body.as_str(),
+            data::DEFAULT_PADDING,
+        ),
+        (
+            "parents-padded-128",
+            vec![vec![0xaa; 20], vec![0xbb; 20]],
+            "with parents",
+            data::DEFAULT_PADDING,
+        ),
     ];
     for (nm, parents, body, padding) in cases {
         let iv: [u8; 12] = sgm_crypto::rng::random_array(&mut rng);
@@ -392,18 +438,34 @@ pub fn replay(v: &MpencVectors) -> Result<(), String> {
     for s in &v.scenarios {
         let mut d = Driver::new();
         for m in &v.members {
-            let seed: [u8; 32] = unhex(&m.static_seed).try_into().map_err(|_| "seed length")?;
-            d.add(unhex(&m.id), SigningKey::from_seed(&Secret::from_bytes(seed)));
+            let seed: [u8; 32] = unhex(&m.static_seed)
+                .try_into()
+                .map_err(|_| "seed length")?;
+            d.add(
+                unhex(&m.id),
+                SigningKey::from_seed(&Secret::from_bytes(seed)),
+            );
         }
         for (i, step) in s.steps.iter().enumerate() {
-            let bytes: Vec<u8> = step.randomness.iter().flat_map(|r| unhex(&r.value)).collect();
+            let bytes: Vec<u8> = step
+                .randomness
+                .iter()
+                .flat_map(|r| unhex(&r.value))
+                .collect();
             let mut fixed = FixedBytes::new(&bytes);
             let start = d.log.len();
             let targets = step.targets.iter().map(|t| unhex(t)).collect();
-            d.run(&unhex(&step.initiator), &op_of(&step.op, targets), &mut fixed)
-                .map_err(|e| format!("{} step {i}: {e}", s.name))?;
+            d.run(
+                &unhex(&step.initiator),
+                &op_of(&step.op, targets),
+                &mut fixed,
+            )
+            .map_err(|e| format!("{} step {i}: {e}", s.name))?;
             if !fixed.exhausted() {
-                return Err(format!("{} step {i}: randomness not consumed exactly", s.name));
+                return Err(format!(
+                    "{} step {i}: randomness not consumed exactly",
+                    s.name
+                ));
             }
             let got: Vec<&str> = d.log[start..].iter().map(|e| e.packet.as_str()).collect();
             let want: Vec<&str> = step.packets.iter().map(|p| p.wire.as_str()).collect();
@@ -417,20 +479,34 @@ pub fn replay(v: &MpencVectors) -> Result<(), String> {
         }
     }
     for dv in &v.data_messages {
-        let seed: [u8; 32] = unhex(&dv.ephemeral_seed).try_into().map_err(|_| "seed length")?;
+        let seed: [u8; 32] = unhex(&dv.ephemeral_seed)
+            .try_into()
+            .map_err(|_| "seed length")?;
         let key = SigningKey::from_seed(&Secret::from_bytes(seed));
         let iv: [u8; 12] = unhex(&dv.iv).try_into().map_err(|_| "iv length")?;
         let msg = DataMessage {
             parents: dv.parents.iter().map(|p| unhex(p)).collect(),
             body: unhex(&dv.body),
         };
-        let (wire, mid) = data::encrypt_with_iv(&unhex(&dv.session_id), &unhex(&dv.group_key), &key, &msg, dv.padding, iv)
-            .map_err(|e| e.to_string())?;
+        let (wire, mid) = data::encrypt_with_iv(
+            &unhex(&dv.session_id),
+            &unhex(&dv.group_key),
+            &key,
+            &msg,
+            dv.padding,
+            iv,
+        )
+        .map_err(|e| e.to_string())?;
         if wire != dv.wire || hex::encode(mid) != dv.message_id {
             return Err(format!("data {}: bytes differ", dv.name));
         }
-        let (back, _) = data::decrypt(&unhex(&dv.session_id), &unhex(&dv.group_key), &key.verifying_key(), &wire)
-            .map_err(|e| e.to_string())?;
+        let (back, _) = data::decrypt(
+            &unhex(&dv.session_id),
+            &unhex(&dv.group_key),
+            &key.verifying_key(),
+            &wire,
+        )
+        .map_err(|e| e.to_string())?;
         if back != msg {
             return Err(format!("data {}: decrypts differently", dv.name));
         }

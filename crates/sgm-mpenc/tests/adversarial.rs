@@ -1,5 +1,6 @@
 //! Tampered, truncated, forged and replayed packets: typed errors, state
 //! unchanged (the protocol still completes afterwards).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,10 @@ struct Trio {
 }
 
 fn trio(rng: &mut ChaCha20Rng) -> Trio {
-    let ids: Vec<Id> = ["alice", "bob", "carol"].iter().map(|s| s.as_bytes().to_vec()).collect();
+    let ids: Vec<Id> = ["alice", "bob", "carol"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
     let mut dir = BTreeMap::new();
     let mut stores = Vec::new();
     for i in &ids {
@@ -33,7 +37,11 @@ fn trio(rng: &mut ChaCha20Rng) -> Trio {
 }
 
 fn md() -> GreetingMetadata {
-    GreetingMetadata { prev_pf: vec![1; 32], prev_ch: vec![2; 32], parents: vec![] }
+    GreetingMetadata {
+        prev_pf: vec![1; 32],
+        prev_ch: vec![2; 32],
+        parents: vec![],
+    }
 }
 
 /// Flips one bit of the packet's content at `offset` and re-wraps it.
@@ -62,14 +70,20 @@ fn tampered_and_truncated_greeting_packets_are_rejected_without_effect() {
     // Every byte position: a flipped bit is caught (signature or framing).
     for offset in 0..len {
         let bad = flip(&p1, offset);
-        assert!(b.recv(&bad, &t.dir, &mut rng).is_err(), "offset {offset} accepted");
+        assert!(
+            b.recv(&bad, &t.dir, &mut rng).is_err(),
+            "offset {offset} accepted"
+        );
         assert_eq!(b.state(), GreetState::Null);
     }
     // Truncations at every length.
     let c = content(&p1);
     for cut in 0..c.len() {
         let bad = codec::encode_wire(&c[..cut]);
-        assert!(b.recv(&bad, &t.dir, &mut rng).is_err(), "cut {cut} accepted");
+        assert!(
+            b.recv(&bad, &t.dir, &mut rng).is_err(),
+            "cut {cut} accepted"
+        );
     }
     assert_eq!(b.state(), GreetState::Null);
     // The untouched packet still works: the failures changed nothing.
@@ -89,7 +103,10 @@ fn forged_greeting_packet_is_rejected() {
     let msg = UnverifiedGreet::decode_wire(&p1).unwrap().peek().clone();
     let forged = msg.encode_wire(&mallory).unwrap();
     let mut b = Greeting::new(&t.stores[1]);
-    assert_eq!(b.recv(&forged, &t.dir, &mut rng), Err(MpencError::BadSignature));
+    assert_eq!(
+        b.recv(&forged, &t.dir, &mut rng),
+        Err(MpencError::BadSignature)
+    );
     assert_eq!(b.state(), GreetState::Null);
 }
 
@@ -109,7 +126,10 @@ fn forged_session_acknowledgement_is_rejected() {
     // acknowledgement no longer verifies (the packet signature, by her
     // ephemeral key, still does).
     let mut wrong_dir = t.dir.clone();
-    wrong_dir.insert(t.ids[2].clone(), SigningKey::generate(&mut rng).verifying_key());
+    wrong_dir.insert(
+        t.ids[2].clone(),
+        SigningKey::generate(&mut rng).verifying_key(),
+    );
     let before = g[0].state();
     assert!(matches!(
         g[0].recv(&p3, &wrong_dir, &mut rng),
@@ -143,17 +163,47 @@ fn replayed_proposal_is_rejected_by_server_order() {
     for i in 0..3u8 {
         d.add(vec![b'a' + i], SigningKey::generate(&mut rng));
     }
-    d.run(b"a", &Op::Start(vec![b"b".to_vec(), b"c".to_vec()]), &mut rng).unwrap();
+    d.run(
+        b"a",
+        &Op::Start(vec![b"b".to_vec(), b"c".to_vec()]),
+        &mut rng,
+    )
+    .unwrap();
     d.run(b"b", &Op::Refresh, &mut rng).unwrap();
-    let key = *d.parties[&b"a".to_vec()].store.group_key().unwrap().expose_secret();
-    let ids_before: Vec<_> = d.parties.values().map(|p| p.order.packet_ids().len()).collect();
+    let key = *d.parties[&b"a".to_vec()]
+        .store
+        .group_key()
+        .unwrap()
+        .expose_secret();
+    let ids_before: Vec<_> = d
+        .parties
+        .values()
+        .map(|p| p.order.packet_ids().len())
+        .collect();
     // The server replays the refresh: it refers to a final packet that is
     // no longer the last, so nobody accepts it.
-    let replay = d.log.iter().rev().find(|e| e.sender == b"b").unwrap().clone();
+    let replay = d
+        .log
+        .iter()
+        .rev()
+        .find(|e| e.sender == b"b")
+        .unwrap()
+        .clone();
     d.deliver(vec![replay], &mut rng);
-    let ids_after: Vec<_> = d.parties.values().map(|p| p.order.packet_ids().len()).collect();
+    let ids_after: Vec<_> = d
+        .parties
+        .values()
+        .map(|p| p.order.packet_ids().len())
+        .collect();
     assert_eq!(ids_before, ids_after);
-    assert_eq!(d.parties[&b"a".to_vec()].store.group_key().unwrap().expose_secret(), &key);
+    assert_eq!(
+        d.parties[&b"a".to_vec()]
+            .store
+            .group_key()
+            .unwrap()
+            .expose_secret(),
+        &key
+    );
 }
 
 #[test]
@@ -163,23 +213,40 @@ fn tampered_forged_truncated_and_misdirected_data_messages() {
     for i in 0..3u8 {
         d.add(vec![b'a' + i], SigningKey::generate(&mut rng));
     }
-    d.run(b"a", &Op::Start(vec![b"b".to_vec(), b"c".to_vec()]), &mut rng).unwrap();
+    d.run(
+        b"a",
+        &Op::Start(vec![b"b".to_vec(), b"c".to_vec()]),
+        &mut rng,
+    )
+    .unwrap();
     let a = d.parties[&b"a".to_vec()].store.clone();
     let b = d.parties[&b"b".to_vec()].store.clone();
-    let msg = DataMessage { parents: vec![vec![9; 20]], body: b"hello".to_vec() };
+    let msg = DataMessage {
+        parents: vec![vec![9; 20]],
+        body: b"hello".to_vec(),
+    };
     let (packet, id) = a.encrypt(&msg, &mut rng).unwrap();
     assert_eq!(b.decrypt(b"a", &packet).unwrap(), (msg.clone(), id));
     let c = content(&packet);
     for offset in 0..c.len() {
-        assert!(b.decrypt(b"a", &flip(&packet, offset)).is_err(), "offset {offset}");
+        assert!(
+            b.decrypt(b"a", &flip(&packet, offset)).is_err(),
+            "offset {offset}"
+        );
     }
     for cut in 0..c.len() {
-        assert!(b.decrypt(b"a", &codec::encode_wire(&c[..cut])).is_err(), "cut {cut}");
+        assert!(
+            b.decrypt(b"a", &codec::encode_wire(&c[..cut])).is_err(),
+            "cut {cut}"
+        );
     }
     // Claimed by another member: that member's key does not verify it.
     assert_eq!(b.decrypt(b"c", &packet), Err(MpencError::BadSignature));
     // Unknown author.
-    assert!(matches!(b.decrypt(b"zed", &packet), Err(MpencError::UnknownAuthor { .. })));
+    assert!(matches!(
+        b.decrypt(b"zed", &packet),
+        Err(MpencError::UnknownAuthor { .. })
+    ));
     // After a refresh (new group key), the old packet is for another key.
     d.run(b"c", &Op::Refresh, &mut rng).unwrap();
     let b2 = &d.parties[&b"b".to_vec()].store;

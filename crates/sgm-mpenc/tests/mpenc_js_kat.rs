@@ -1,6 +1,7 @@
 //! Known answers from mpenc_js's own test suite (`test/test_data.js`,
 //! `test/mpenc/*_test.js` of meganz/mpenc_js): packets mpenc_js produced,
 //! which this crate must reproduce byte for byte and parse.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -66,13 +67,19 @@ fn ephemeral() -> SigningKey {
 
 #[test]
 fn ed25519_key_pair() {
-    assert_eq!(ephemeral().verifying_key().as_bytes(), &arr::<32>(ED25519_PUB_KEY));
+    assert_eq!(
+        ephemeral().verifying_key().as_bytes(),
+        &arr::<32>(ED25519_PUB_KEY)
+    );
 }
 
 /// `ske_test.js`, "compute SID": order of the input does not matter.
 #[test]
 fn session_id() {
-    let members: Vec<Vec<u8>> = ["3", "1", "2", "4", "5"].iter().map(|s| s.as_bytes().to_vec()).collect();
+    let members: Vec<Vec<u8>> = ["3", "1", "2", "4", "5"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
     let nonces = ["3333", "1111", "2222", "4444", "5555"];
     assert_eq!(compute_sid(&members, &nonces).to_vec(), b64(SESSION_ID));
 }
@@ -92,7 +99,10 @@ fn upflow_content() -> GreetMessage {
         greet_type: greet_type::INIT_INITIATOR_UP,
         source: b"1".to_vec(),
         dest: b"2".to_vec(),
-        members: ["1", "2", "3", "4", "5", "6"].iter().map(|s| s.as_bytes().to_vec()).collect(),
+        members: ["1", "2", "3", "4", "5", "6"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect(),
         int_keys: vec![None, Some(arr(C25519_PUB_KEY))],
         nonces: vec![arr(C25519_PUB_KEY)],
         pub_keys: vec![arr(ED25519_PUB_KEY)],
@@ -112,7 +122,13 @@ fn greet_upflow_packet() {
     assert_eq!(decoded.clone().verify(&vk).unwrap(), upflow_content());
     assert_eq!(decoded.verify_self_claimed().unwrap(), upflow_content());
     let wire = codec::encode_wire(&bytes);
-    assert!(matches!(codec::decode_wire(&wire).unwrap(), WirePacket::Mpenc { message_type: 2, .. }));
+    assert!(matches!(
+        codec::decode_wire(&wire).unwrap(),
+        WirePacket::Mpenc {
+            message_type: 2,
+            ..
+        }
+    ));
 }
 
 /// `greeter_test.js`, "downflow message for quit binary".
@@ -133,7 +149,13 @@ fn greet_quit_packet() {
     let bytes = quit.encode(&ephemeral()).unwrap();
     assert_eq!(STANDARD.encode(&bytes), DOWNFLOW_MESSAGE_STRING);
     let vk = VerifyingKey::from_bytes(&arr(ED25519_PUB_KEY)).unwrap();
-    assert_eq!(UnverifiedGreet::decode(&bytes).unwrap().verify(&vk).unwrap(), quit);
+    assert_eq!(
+        UnverifiedGreet::decode(&bytes)
+            .unwrap()
+            .verify(&vk)
+            .unwrap(),
+        quit
+    );
 }
 
 /// `greeter_test.js`, "wrong protocol version".
@@ -152,7 +174,11 @@ fn greet_wrong_version() {
 #[test]
 fn data_messages_from_mpenc_js() {
     let vk = VerifyingKey::from_bytes(&arr(ED25519_PUB_KEY)).unwrap();
-    for s in [DATA_MESSAGE_STRING, DATA_MESSAGE_STRING2, DATA_MESSAGE_STRING32] {
+    for s in [
+        DATA_MESSAGE_STRING,
+        DATA_MESSAGE_STRING2,
+        DATA_MESSAGE_STRING32,
+    ] {
         let wire = codec::encode_wire(&b64(s));
         let (msg, _id) = data::decrypt(&b64(SESSION_ID), &b64(GROUP_KEY), &vk, &wire).unwrap();
         assert_eq!(msg.body, b"foo");
@@ -164,13 +190,27 @@ fn data_messages_from_mpenc_js() {
 /// (the three fixtures are unpadded: their payloads are 9 bytes).
 #[test]
 fn data_messages_reproduced() {
-    for (s, pad) in [(DATA_MESSAGE_STRING, 0), (DATA_MESSAGE_STRING2, 0), (DATA_MESSAGE_STRING32, 0)] {
+    for (s, pad) in [
+        (DATA_MESSAGE_STRING, 0),
+        (DATA_MESSAGE_STRING2, 0),
+        (DATA_MESSAGE_STRING32, 0),
+    ] {
         let bytes = b64(s);
         let records = codec::decode_records(&bytes).unwrap();
         let iv: [u8; 12] = records[4].value.try_into().unwrap();
-        let msg = data::DataMessage { parents: Vec::new(), body: b"foo".to_vec() };
-        let (wire, _) =
-            data::encrypt_with_iv(&b64(SESSION_ID), &b64(GROUP_KEY), &ephemeral(), &msg, pad, iv).unwrap();
+        let msg = data::DataMessage {
+            parents: Vec::new(),
+            body: b"foo".to_vec(),
+        };
+        let (wire, _) = data::encrypt_with_iv(
+            &b64(SESSION_ID),
+            &b64(GROUP_KEY),
+            &ephemeral(),
+            &msg,
+            pad,
+            iv,
+        )
+        .unwrap();
         assert_eq!(wire, codec::encode_wire(&bytes));
     }
 }
@@ -181,9 +221,25 @@ fn data_messages_reproduced() {
 #[test]
 fn padded_data_message_sizes() {
     let mut rng = <rand_chacha::ChaCha20Rng as sgm_crypto::SeedableRng>::seed_from_u64(1);
-    for body in ["42", "Don't panic!", "Flying Spaghetti Monster", "Ph'nglui mglw'nafh Cthulhu R'lyeh wgah'nagl fhtagn"] {
-        let msg = data::DataMessage { parents: Vec::new(), body: body.as_bytes().to_vec() };
-        let (wire, _) = data::encrypt(&b64(SESSION_ID), &b64(GROUP_KEY), &ephemeral(), &msg, 32, &mut rng).unwrap();
+    for body in [
+        "42",
+        "Don't panic!",
+        "Flying Spaghetti Monster",
+        "Ph'nglui mglw'nafh Cthulhu R'lyeh wgah'nagl fhtagn",
+    ] {
+        let msg = data::DataMessage {
+            parents: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        let (wire, _) = data::encrypt(
+            &b64(SESSION_ID),
+            &b64(GROUP_KEY),
+            &ephemeral(),
+            &msg,
+            32,
+            &mut rng,
+        )
+        .unwrap();
         let content = codec::decode_wire_of_type(&wire, 3).unwrap();
         let expected = if body.len() + 6 <= 32 { 135 } else { 135 + 32 };
         assert_eq!(content.len(), expected, "{body}");

@@ -1,13 +1,14 @@
 //! Server order: concurrent proposals resolve identically at every member;
 //! without the server, membership changes stall.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rand_chacha::ChaCha20Rng;
 use sgm_crypto::{SeedableRng, SigningKey};
+use sgm_mpenc::Id;
 use sgm_mpenc::drive::{Driver, Op, Outcome};
+use sgm_mpenc::greet_message::GreetingMetadata;
 use sgm_mpenc::greeter::GreetState;
 use sgm_mpenc::server_order::{GreetingSummary, Rejection, ServerOrder, make_chain_hash};
-use sgm_mpenc::greet_message::GreetingMetadata;
-use sgm_mpenc::Id;
 
 fn ids(n: u8) -> Vec<Id> {
     (0..n).map(|i| vec![b'a' + i]).collect()
@@ -20,7 +21,11 @@ fn started(n: u8, seed: u64) -> (Driver, ChaCha20Rng) {
         d.add(id, SigningKey::generate(&mut rng));
     }
     let all = ids(n);
-    assert_eq!(d.run(&all[0], &Op::Start(all[1..].to_vec()), &mut rng).unwrap(), Outcome::Completed);
+    assert_eq!(
+        d.run(&all[0], &Op::Start(all[1..].to_vec()), &mut rng)
+            .unwrap(),
+        Outcome::Completed
+    );
     (d, rng)
 }
 
@@ -32,17 +37,34 @@ fn concurrent_proposals_resolve_to_the_first_echoed_everywhere() {
         let (mut d, mut rng) = started(4, 11);
         let all = ids(4);
         let pa = d.propose(&all[0], &Op::Refresh, &mut rng).unwrap();
-        let pb = d.propose(&all[1], &Op::Exclude(vec![all[3].clone()]), &mut rng).unwrap();
+        let pb = d
+            .propose(&all[1], &Op::Exclude(vec![all[3].clone()]), &mut rng)
+            .unwrap();
         let order = if a_first { vec![pa, pb] } else { vec![pb, pa] };
         d.deliver(order, &mut rng);
-        let expected: Vec<Id> = if a_first { all.clone() } else { all[..3].to_vec() };
+        let expected: Vec<Id> = if a_first {
+            all.clone()
+        } else {
+            all[..3].to_vec()
+        };
         let reference = d.parties[&all[0]].order.packet_ids().to_vec();
-        let key = *d.parties[&all[0]].store.group_key().unwrap().expose_secret();
+        let key = *d.parties[&all[0]]
+            .store
+            .group_key()
+            .unwrap()
+            .expose_secret();
         for m in &expected {
             let p = &d.parties[m];
             assert_eq!(p.store.state, GreetState::Ready);
-            assert!(p.greeting.is_none(), "a rejected proposal left a greeting pending");
-            assert_eq!(p.order.packet_ids(), reference.as_slice(), "member {m:?} accepted other packets");
+            assert!(
+                p.greeting.is_none(),
+                "a rejected proposal left a greeting pending"
+            );
+            assert_eq!(
+                p.order.packet_ids(),
+                reference.as_slice(),
+                "member {m:?} accepted other packets"
+            );
             assert_eq!(p.store.group_key().unwrap().expose_secret(), &key);
             let mut got = p.store.members().to_vec();
             got.sort();
@@ -54,7 +76,11 @@ fn concurrent_proposals_resolve_to_the_first_echoed_everywhere() {
 fn summary(pid: u8, prev_pf: &[u8], prev_ch: &[u8; 32], members: &[Id]) -> GreetingSummary {
     GreetingSummary {
         packet_id: [pid; 32],
-        metadata: Some(GreetingMetadata { prev_pf: prev_pf.to_vec(), prev_ch: prev_ch.to_vec(), parents: vec![] }),
+        metadata: Some(GreetingMetadata {
+            prev_pf: prev_pf.to_vec(),
+            prev_ch: prev_ch.to_vec(),
+            parents: vec![],
+        }),
         prev_pi: None,
         members: members.to_vec(),
     }
@@ -67,18 +93,47 @@ fn acceptance_rules() {
     so.sync_with_prev(vec![0; 32], [7; 32]);
     let ch = [7; 32];
     // [rule XP]: a member of the proposal is not in the channel.
-    assert_eq!(so.try_op_packet(b"a", &summary(1, &[0; 32], &ch, &members), &members[..1]), Err(Rejection::NotEchoedToAll));
+    assert_eq!(
+        so.try_op_packet(b"a", &summary(1, &[0; 32], &ch, &members), &members[..1]),
+        Err(Rejection::NotEchoedToAll)
+    );
     // Accepted, then the duplicate and a concurrent one are rejected.
-    assert!(so.try_op_packet(b"a", &summary(1, &[0; 32], &ch, &members), &members).is_ok());
-    assert_eq!(so.try_op_packet(b"a", &summary(1, &[0; 32], &ch, &members), &members), Err(Rejection::Duplicate));
-    assert_eq!(so.try_op_packet(b"a", &summary(2, &[0; 32], &ch, &members), &members), Err(Rejection::OngoingOperation));
+    assert!(
+        so.try_op_packet(b"a", &summary(1, &[0; 32], &ch, &members), &members)
+            .is_ok()
+    );
+    assert_eq!(
+        so.try_op_packet(b"a", &summary(1, &[0; 32], &ch, &members), &members),
+        Err(Rejection::Duplicate)
+    );
+    assert_eq!(
+        so.try_op_packet(b"a", &summary(2, &[0; 32], &ch, &members), &members),
+        Err(Rejection::OngoingOperation)
+    );
     // Its final packet ends it; a proposal on the old pF is then stale.
-    let fin = GreetingSummary { packet_id: [3; 32], metadata: None, prev_pi: Some([1; 32]), members: members.clone() };
-    let wrong = GreetingSummary { prev_pi: Some([9; 32]), ..fin.clone() };
-    assert_eq!(so.try_op_packet(b"a", &wrong, &members), Err(Rejection::WrongPrevPi));
+    let fin = GreetingSummary {
+        packet_id: [3; 32],
+        metadata: None,
+        prev_pi: Some([1; 32]),
+        members: members.clone(),
+    };
+    let wrong = GreetingSummary {
+        prev_pi: Some([9; 32]),
+        ..fin.clone()
+    };
+    assert_eq!(
+        so.try_op_packet(b"a", &wrong, &members),
+        Err(Rejection::WrongPrevPi)
+    );
     assert!(so.try_op_packet(b"a", &fin, &members).is_ok());
-    assert_eq!(so.try_op_packet(b"a", &fin, &members), Err(Rejection::Duplicate));
-    assert_eq!(so.try_op_packet(b"a", &summary(4, &[0; 32], &ch, &members), &members), Err(Rejection::StalePrevPf));
+    assert_eq!(
+        so.try_op_packet(b"a", &fin, &members),
+        Err(Rejection::Duplicate)
+    );
+    assert_eq!(
+        so.try_op_packet(b"a", &summary(4, &[0; 32], &ch, &members), &members),
+        Err(Rejection::StalePrevPf)
+    );
     assert_eq!(so.prev_pf(), Some(&[3u8; 32][..]));
     // Chain hash: SHA-256(prev ‖ pid ‖ type) over "2" then "1".
     let h1 = make_chain_hash(&[7; 32], &[1; 32], b"2");
@@ -92,19 +147,49 @@ fn acceptance_rules() {
 fn partition_stalls_the_side_without_the_orderer() {
     let (mut d, mut rng) = started(4, 12);
     let all = ids(4);
-    let old_key = *d.parties[&all[2]].store.group_key().unwrap().expose_secret();
+    let old_key = *d.parties[&all[2]]
+        .store
+        .group_key()
+        .unwrap()
+        .expose_secret();
     d.set_reachable(&all[2..], false);
-    let outcome = d.run(&all[2], &Op::Exclude(all[..2].to_vec()), &mut rng).unwrap();
+    let outcome = d
+        .run(&all[2], &Op::Exclude(all[..2].to_vec()), &mut rng)
+        .unwrap();
     assert_eq!(outcome, Outcome::Stalled);
     for m in &all[2..] {
         let p = &d.parties[m];
         assert_eq!(p.store.group_key().unwrap().expose_secret(), &old_key);
-        assert_eq!(p.store.members().len(), 4, "the cut-off side changed membership");
+        assert_eq!(
+            p.store.members().len(),
+            4,
+            "the cut-off side changed membership"
+        );
     }
-    assert!(d.parties[&all[2]].greeting.as_ref().is_some_and(|g| !g.is_finished()));
+    assert!(
+        d.parties[&all[2]]
+            .greeting
+            .as_ref()
+            .is_some_and(|g| !g.is_finished())
+    );
     // The side with the server proceeds.
-    assert_eq!(d.run(&all[0], &Op::Exclude(all[2..].to_vec()), &mut rng).unwrap(), Outcome::Completed);
-    let k = *d.parties[&all[0]].store.group_key().unwrap().expose_secret();
+    assert_eq!(
+        d.run(&all[0], &Op::Exclude(all[2..].to_vec()), &mut rng)
+            .unwrap(),
+        Outcome::Completed
+    );
+    let k = *d.parties[&all[0]]
+        .store
+        .group_key()
+        .unwrap()
+        .expose_secret();
     assert_ne!(k, old_key);
-    assert_eq!(d.parties[&all[1]].store.group_key().unwrap().expose_secret(), &k);
+    assert_eq!(
+        d.parties[&all[1]]
+            .store
+            .group_key()
+            .unwrap()
+            .expose_secret(),
+        &k
+    );
 }

@@ -1,4 +1,5 @@
 //! One test per transcript consistency rule, and the full-ack warnings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 
@@ -37,22 +38,34 @@ fn rejects(msg: Message, err: TranscriptError) {
 
 #[test]
 fn rule_1_self_reference() {
-    rejects(m("x", "a", &["x", "b1"], &["b", "c"]), TranscriptError::SelfReference);
+    rejects(
+        m("x", "a", &["x", "b1"], &["b", "c"]),
+        TranscriptError::SelfReference,
+    );
 }
 
 #[test]
 fn rule_2_duplicate() {
-    rejects(m("b1", "b", &["a1"], &["a", "c"]), TranscriptError::Duplicate);
+    rejects(
+        m("b1", "b", &["a1"], &["a", "c"]),
+        TranscriptError::Duplicate,
+    );
 }
 
 #[test]
 fn rule_3_author_is_reader() {
-    rejects(m("x", "a", &["b1"], &["a", "b"]), TranscriptError::AuthorIsReader);
+    rejects(
+        m("x", "a", &["b1"], &["a", "b"]),
+        TranscriptError::AuthorIsReader,
+    );
 }
 
 #[test]
 fn rule_4_missing_parent() {
-    rejects(m("x", "a", &["zz"], &["b"]), TranscriptError::MissingParent(hex::encode("zz")));
+    rejects(
+        m("x", "a", &["zz"], &["b"]),
+        TranscriptError::MissingParent(hex::encode("zz")),
+    );
 }
 
 #[test]
@@ -110,10 +123,14 @@ fn full_ack_warning_only_past_the_timeout() {
     t.add(m("b1", "b", &["a1"], &["a", "c"]), 90).unwrap();
     assert!(t.ack_warnings(b"a", 99, timeout).is_empty());
     t.add(m("c1", "c", &["a1"], &["a", "b"]), 99).unwrap();
-    assert!(t.ack_warnings(b"a", 1000, timeout).is_empty(), "fully acked: no warning ever");
+    assert!(
+        t.ack_warnings(b"a", 1000, timeout).is_empty(),
+        "fully acked: no warning ever"
+    );
 
     // c stays silent after a2: warned once the timeout passed, not before.
-    t.add(m("a2", "a", &["b1", "c1"], &["b", "c"]), 200).unwrap();
+    t.add(m("a2", "a", &["b1", "c1"], &["b", "c"]), 200)
+        .unwrap();
     t.add(m("b2", "b", &["a2"], &["a", "c"]), 210).unwrap();
     assert!(t.ack_warnings(b"a", 300, timeout).is_empty());
     let w = t.ack_warnings(b"a", 301, timeout);
