@@ -170,6 +170,33 @@ impl AskeMember {
         self.ephemeral_pub_keys.get(i).copied()
     }
 
+    /// Restores a completed session (see [`crate::state`]): every member
+    /// counts as acknowledged.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        id: Id,
+        static_key: SigningKey,
+        members: Vec<Id>,
+        nonces: Vec<[u8; 32]>,
+        ephemeral_pub_keys: Vec<[u8; 32]>,
+        ephemeral_key: Option<SigningKey>,
+        nonce: Option<[u8; 32]>,
+        session_id: Option<[u8; 32]>,
+    ) -> Self {
+        let authenticated = vec![true; members.len()];
+        Self {
+            id,
+            static_key,
+            members,
+            nonces,
+            ephemeral_pub_keys,
+            ephemeral_key,
+            nonce,
+            session_id,
+            authenticated,
+        }
+    }
+
     fn transact<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, MpencError>,

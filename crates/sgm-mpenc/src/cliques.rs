@@ -161,6 +161,23 @@ impl CliquesMember {
         &self.priv_keys
     }
 
+    /// Restores a state (see [`crate::state`]).
+    pub(crate) fn from_parts(
+        id: Id,
+        members: Vec<Id>,
+        int_keys: Vec<Option<X25519PublicKey>>,
+        priv_keys: Vec<X25519SecretKey>,
+        group_key: Option<Secret<32>>,
+    ) -> Self {
+        Self {
+            id,
+            members,
+            int_keys,
+            priv_keys,
+            group_key,
+        }
+    }
+
     fn transact<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, MpencError>,

@@ -146,6 +146,11 @@ pub enum MpencError {
         state: &'static str,
     },
 
+    // ---- local storage ----
+    /// Persisted state that does not parse.
+    #[error("persisted state is malformed: {0}")]
+    BadState(&'static str),
+
     // ---- the caller misused the API ----
     /// The caller asked for something the current state does not allow.
     #[error("API misuse: {0}")]

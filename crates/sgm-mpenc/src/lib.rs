@@ -13,6 +13,10 @@
 //!   refresh, quit) and the state a completed greeting leaves.
 //! - [`server_order`]: acceptance of membership operations in the order
 //!   the transport server echoes them; packet ids and chain hashes.
+//! - [`state`]: the state between greetings, persisted as bytes.
+//! - [`vectors`]: the known-answer vectors of `test-vectors/mpenc.json`.
+//! - [`drive`]: members on a totally ordered channel (tests, vectors, the
+//!   harness adapter).
 //! - [`transcript`]: the causal transcript, its eight consistency checks and
 //!   full-ack warnings.
 //!
@@ -44,6 +48,7 @@ mod error;
 pub mod greet_message;
 pub mod greeter;
 pub mod server_order;
+pub mod state;
 pub mod transcript;
 pub mod vectors;
 
