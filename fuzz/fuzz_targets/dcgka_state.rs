@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         s @ (1 | 2) => {
-            let mut d = if s == 1 { f.member.clone() } else { f.spare.clone() };
+            let mut d = if s == 1 {
+                f.member.clone()
+            } else {
+                f.spare.clone()
+            };
             let (sender, control, direct) = unframe(bytes);
             let sender = f.ids[usize::from(sender) % f.ids.len()];
             let mut directory = f.directory.clone();

@@ -18,11 +18,39 @@ fn recorded() -> &'static Vec<Vec<u8>> {
         let id = |i: u8| OpId([i; OP_ID_LEN]);
         let mut dgm = Dgm::new();
         let ops = [
-            (1, 1, vec![], OpKind::Create { members: vec![m(1), m(2), m(3)] }),
-            (2, 2, vec![1], OpKind::Add { members: vec![m(4)] }),
-            (3, 3, vec![1], OpKind::Remove { members: vec![m(2)] }),
+            (
+                1,
+                1,
+                vec![],
+                OpKind::Create {
+                    members: vec![m(1), m(2), m(3)],
+                },
+            ),
+            (
+                2,
+                2,
+                vec![1],
+                OpKind::Add {
+                    members: vec![m(4)],
+                },
+            ),
+            (
+                3,
+                3,
+                vec![1],
+                OpKind::Remove {
+                    members: vec![m(2)],
+                },
+            ),
             (4, 4, vec![2], OpKind::Ack),
-            (5, 1, vec![3, 4], OpKind::Add { members: vec![m(5), m(6)] }),
+            (
+                5,
+                1,
+                vec![3, 4],
+                OpKind::Add {
+                    members: vec![m(5), m(6)],
+                },
+            ),
         ];
         for (i, author, parents, kind) in ops {
             dgm.apply(Op {

@@ -44,9 +44,15 @@ fn to_op(f: &FuzzOp) -> Op {
         author: member(f.author),
         parents: f.parents.iter().take(8).map(|p| op_id(*p)).collect(),
         kind: match &f.kind {
-            Kind::Create(ms) => OpKind::Create { members: members(ms) },
-            Kind::Add(ms) => OpKind::Add { members: members(ms) },
-            Kind::Remove(ms) => OpKind::Remove { members: members(ms) },
+            Kind::Create(ms) => OpKind::Create {
+                members: members(ms),
+            },
+            Kind::Add(ms) => OpKind::Add {
+                members: members(ms),
+            },
+            Kind::Remove(ms) => OpKind::Remove {
+                members: members(ms),
+            },
             Kind::Ack => OpKind::Ack,
         },
     }

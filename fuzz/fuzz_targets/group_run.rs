@@ -1,8 +1,10 @@
 //! Whole-group runs driven by action bytes (after p2panda's
-//! `fuzz/fuzz_targets/groups_2sm.rs`): a seed and a list of actions among
-//! four users: create, add, remove, update, send, tick, sync, and the
-//! network's deliver / drop / duplicate / reorder / wait; then the network
-//! settles (everything delivered, ticks and sync requests all round).
+//! `fuzz/fuzz_targets/groups_2sm.rs`): a seed, the founders (u0 creates the
+//! group with u1 and whoever else the mask names: a run that never created
+//! a group would test nothing), and a list of actions among four users:
+//! add, remove, update, send, tick, sync, restore, and the network's
+//! deliver / drop / duplicate / reorder / wait; then the network settles
+//! (everything delivered, ticks and sync requests all round).
 //!
 //! Invariants checked all along:
 //! - no panic; every action and receive that fails leaves the state as it
@@ -32,7 +34,6 @@ const MAX_ACTIONS: usize = 48;
 
 #[derive(Arbitrary, Debug)]
 enum Action {
-    Create { by: u8, with: u8 },
     Add { by: u8, who: u8 },
     Remove { by: u8, who: u8 },
     Update { by: u8 },
@@ -51,6 +52,7 @@ enum Action {
 #[derive(Arbitrary, Debug)]
 struct Run {
     seed: u64,
+    founders: u8,
     actions: Vec<Action>,
 }
 
@@ -67,7 +69,6 @@ struct World {
     current: [usize; USERS],
     /// Nodes whose invite was used (added or in a create).
     invited: BTreeSet<usize>,
-    created: bool,
     sent: BTreeMap<MessageId, Sent>,
     /// Messages shown, per node.
     shown: BTreeMap<usize, BTreeSet<MessageId>>,
@@ -90,7 +91,6 @@ impl World {
             net,
             current,
             invited: BTreeSet::new(),
-            created: false,
             sent: BTreeMap::new(),
             shown: BTreeMap::new(),
             counter: 0,
@@ -143,7 +143,10 @@ impl World {
                 Some(out)
             }
             Err(_) => {
-                assert!(before == state(self, node), "failed action changed the state");
+                assert!(
+                    before == state(self, node),
+                    "failed action changed the state"
+                );
                 None
             }
         }
@@ -158,7 +161,10 @@ impl World {
         if let Some((_, result)) = self.net.deliver(k) {
             match result {
                 Ok(out) => self.observe(to, &out),
-                Err(_) => assert!(before == state(self, to), "failed receive changed the state"),
+                Err(_) => assert!(
+                    before == state(self, to),
+                    "failed receive changed the state"
+                ),
             }
         }
     }
@@ -178,31 +184,23 @@ impl World {
         Some(fresh)
     }
 
+    /// u0 creates the group with u1 and the users `mask` names.
+    fn found(&mut self, mask: u8) {
+        let by = self.current[0];
+        let nodes: Vec<usize> = (1..USERS)
+            .filter(|u| *u == 1 || mask & (1 << u) != 0)
+            .map(|u| self.current[u])
+            .collect();
+        let invites: Vec<_> = nodes.iter().map(|n| self.net.invites[*n].clone()).collect();
+        self.act(by, |g, now, rng, keys| g.create(&invites, now, rng, keys))
+            .expect("create");
+        self.invited.insert(by);
+        self.invited.extend(nodes);
+    }
+
     fn step(&mut self, a: &Action) {
         let now = self.net.now;
         match *a {
-            Action::Create { by, with } => {
-                if self.created {
-                    return;
-                }
-                let by = self.node(by);
-                let mut invites = Vec::new();
-                let mut nodes = vec![by];
-                for u in (0..USERS).filter(|u| with & (1 << u) != 0) {
-                    let n = self.current[u];
-                    if n != by {
-                        invites.push(self.net.invites[n].clone());
-                        nodes.push(n);
-                    }
-                }
-                if self
-                    .act(by, |g, now, rng, keys| g.create(&invites, now, rng, keys))
-                    .is_some()
-                {
-                    self.created = true;
-                    self.invited.extend(nodes);
-                }
-            }
             Action::Add { by, who } => {
                 let by = self.node(by);
                 let Some(n) = self.invitable(usize::from(who) % USERS) else {
@@ -327,8 +325,7 @@ impl World {
         for &a in &members {
             for &b in &members {
                 let (ga, gb) = (&nodes[a], &nodes[b]);
-                if a >= b || !ga.members().contains(&gb.me()) || !gb.members().contains(&ga.me())
-                {
+                if a >= b || !ga.members().contains(&gb.me()) || !gb.members().contains(&ga.me()) {
                     continue;
                 }
                 assert_eq!(ga.members(), gb.members(), "members disagree");
@@ -350,6 +347,7 @@ impl World {
 
 fuzz_target!(|run: Run| {
     let mut w = World::new(run.seed);
+    w.found(run.founders);
     for a in run.actions.iter().take(MAX_ACTIONS) {
         w.step(a);
     }

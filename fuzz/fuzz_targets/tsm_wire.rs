@@ -26,7 +26,10 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let mut rng = rng(2);
-        let (a, b) = (SigningKey::generate(&mut rng), SigningKey::generate(&mut rng));
+        let (a, b) = (
+            SigningKey::generate(&mut rng),
+            SigningKey::generate(&mut rng),
+        );
         let (mut a_store, _) = PrekeyStore::publish(&mut rng, &a, 2);
         let (b_store, mut b_published) = PrekeyStore::publish(&mut rng, &b, 2);
         let b_id = MemberId::from_identity_key(&b.verifying_key());

@@ -44,7 +44,10 @@ pub fn frame(sender: u8, control: &[u8], direct: Option<&[u8]>) -> Vec<u8> {
 
 /// Splits what [`frame`] wrote; never panics.
 pub fn unframe(bytes: &[u8]) -> (u8, &[u8], Option<&[u8]>) {
-    let (sender, rest) = bytes.split_first().map(|(s, r)| (*s, r)).unwrap_or((0, bytes));
+    let (sender, rest) = bytes
+        .split_first()
+        .map(|(s, r)| (*s, r))
+        .unwrap_or((0, bytes));
     let (len, rest) = match rest.split_first_chunk::<2>() {
         Some((l, r)) => (usize::from(u16::from_le_bytes(*l)), r),
         None => (rest.len(), rest),

@@ -54,8 +54,10 @@ fn build() -> GroupFixture {
         net.invites[CAROL].clone(),
         net.invites[DAVE].clone(),
     );
-    net.act(ALICE, |g, now, rng, keys| g.create(&[bob, carol], now, rng, keys))
-        .expect("create");
+    net.act(ALICE, |g, now, rng, keys| {
+        g.create(&[bob, carol], now, rng, keys)
+    })
+    .expect("create");
     net.deliver_all(1000);
     net.now += 100;
     net.act(ALICE, |g, now, rng, keys| g.send(b"hello", now, rng, keys))
@@ -102,7 +104,11 @@ fn build() -> GroupFixture {
     }
     to_joined.extend(all.iter().cloned());
     to_unjoined.extend(all);
-    let states = net.nodes.iter().map(|g| g.to_bytes().expose_secret().to_vec()).collect();
+    let states = net
+        .nodes
+        .iter()
+        .map(|g| g.to_bytes().expose_secret().to_vec())
+        .collect();
     GroupFixture {
         joined,
         unjoined,

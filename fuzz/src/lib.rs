@@ -101,7 +101,10 @@ pub fn check_receive(group: &Group, keys: &KeyServer, now: u64, selector: u8, pa
             let after = g.to_bytes();
             match &out.state {
                 Some(s) => {
-                    assert!(s.expose_secret() == after.expose_secret(), "Output::state is stale");
+                    assert!(
+                        s.expose_secret() == after.expose_secret(),
+                        "Output::state is stale"
+                    );
                     let back = Group::from_bytes(s.expose_secret()).expect("restore");
                     assert!(back.to_bytes().expose_secret() == after.expose_secret());
                 }
@@ -115,7 +118,10 @@ pub fn check_receive(group: &Group, keys: &KeyServer, now: u64, selector: u8, pa
                 ),
             }
             if let Ok(again) = g.receive(packet, now, &mut rng, &mut keys) {
-                let shown = again.events.iter().any(|e| matches!(e, Event::Message { .. }));
+                let shown = again
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, Event::Message { .. }));
                 assert!(!shown, "a replayed packet showed a message again");
             }
         }

@@ -102,8 +102,7 @@ impl Net {
     /// the answer; returns the receiving node and the result.
     pub fn deliver(&mut self, k: usize) -> Option<(InFlight, Result<Output, Error>)> {
         let p = self.inflight.remove(k)?;
-        let result =
-            self.nodes[p.to].receive(&p.bytes, self.now, &mut self.rng, &mut self.keys);
+        let result = self.nodes[p.to].receive(&p.bytes, self.now, &mut self.rng, &mut self.keys);
         if let Ok(out) = &result {
             self.route(p.to, out);
         }

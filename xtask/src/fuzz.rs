@@ -1,9 +1,11 @@
-//! `cargo xtask fuzz [--seconds N] [--target T] [--build-only]`: builds the
-//! cargo-fuzz targets in `fuzz/` and runs every one (or `T`) for N seconds
-//! (default 60) on the nightly toolchain, one after the other, at the
-//! lowest CPU priority. Installs cargo-fuzz (`cargo install --locked
-//! cargo-fuzz`) when it is missing. Without a nightly toolchain it says so
-//! and succeeds, so CI can call it everywhere. See docs/fuzzing.md.
+//! `cargo xtask fuzz [--seconds N] [--target T] [--build-only | --check]`:
+//! builds the cargo-fuzz targets in `fuzz/` and runs every one (or `T`) for
+//! N seconds (default 60) on the nightly toolchain, one after the other, at
+//! the lowest CPU priority. Installs cargo-fuzz (`cargo install --locked
+//! cargo-fuzz`) when it is missing. `--check` only type-checks the targets
+//! (`cargo check`, no sanitizers, no cargo-fuzz): what CI runs, so that API
+//! changes cannot leave the targets broken. Without a nightly toolchain it
+//! says so and succeeds, so CI can call it everywhere. See docs/fuzzing.md.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,7 @@ struct Args {
     seconds: u64,
     target: Option<String>,
     build_only: bool,
+    check: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -22,6 +25,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         seconds: DEFAULT_SECONDS,
         target: None,
         build_only: false,
+        check: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -34,6 +38,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             }
             "--target" => a.target = Some(it.next().ok_or("--target wants a name")?.clone()),
             "--build-only" => a.build_only = true,
+            "--check" => a.check = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -126,6 +131,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
+    if a.check {
+        // Not `--locked`: a dependency added to a crate of the workspace
+        // would make fuzz/Cargo.lock stale and fail CI; cargo adds only
+        // what is missing (commit the updated lock file).
+        eprintln!(
+            "fuzz: type-checking the fuzz targets (cargo +nightly check --bins); \
+             the sanitizer build is `cargo xtask fuzz --build-only`"
+        );
+        return run_checked(nightly(&["check", "--bins"]), "cargo check of fuzz/");
+    }
     if !has_cargo_fuzz() {
         eprintln!("fuzz: installing cargo-fuzz (cargo install --locked cargo-fuzz)");
         let mut c = Command::new("cargo");
@@ -157,7 +172,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         eprintln!("fuzz: {t} for {} s", a.seconds);
         // One job, no extra workers; a crash leaves its input in
         // fuzz/artifacts/<target>/ (minimise with `cargo fuzz tmin`).
-        let c = nightly(&["fuzz", "run", t, "--", &max_time, "-print_final_stats=1"]);
+        // `-len_control=0`: inputs up to the default 4 KiB from the start;
+        // libFuzzer's slow ramp from a few bytes would keep short runs of
+        // the whole-group target at one or two actions.
+        let c = nightly(&[
+            "fuzz",
+            "run",
+            t,
+            "--",
+            &max_time,
+            "-len_control=0",
+            "-print_final_stats=1",
+        ]);
         if let Err(e) = run_checked(c, &format!("fuzz target {t}")) {
             eprintln!("fuzz: {e}");
             failed.push(t.clone());

@@ -7,7 +7,7 @@
 //!   protester scenario (DCGKA paper §2) in the simulator, with a verdict.
 //! - `cargo xtask soak [--cases N]`: the property tests with N cases each
 //!   (default 1000; CI runs 32), optimized.
-//! - `cargo xtask fuzz [--seconds N] [--target T] [--build-only]`: the
+//! - `cargo xtask fuzz [--seconds N] [--target T] [--build-only | --check]`: the
 //!   cargo-fuzz targets in `fuzz/`, N seconds each, on nightly.
 
 mod bench;
@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose] | soak [--cases N] | fuzz [--seconds N] [--target T] [--build-only]>"
+                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose] | soak [--cases N] | fuzz [--seconds N] [--target T] [--build-only | --check]>"
             );
             return if cmd == "help" {
                 ExitCode::SUCCESS
