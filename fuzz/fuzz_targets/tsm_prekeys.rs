@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let input = Input::split(data, &f.recorded);
     let bytes = &*input.bytes;
-    if input.selector % 2 == 0 {
+    if input.selector.is_multiple_of(2) {
         if let Ok(b) = PrekeyBundle::from_bytes(bytes) {
             assert_eq!(PrekeyBundle::from_bytes(&b.to_bytes()).ok(), Some(b));
             let own = MemberId::from_identity_key(&b.identity);
