@@ -75,6 +75,16 @@ pub enum DcgkaError {
         /// The sequence number received.
         got: u64,
     },
+    /// The next sequence number of a sender would overflow: a welcome
+    /// (from a malicious adder) claimed its last seq is `u64::MAX`. Every
+    /// later message of that sender is refused with this error.
+    #[error("control message from {sender:?}: sequence number overflow after {last}")]
+    SeqOverflow {
+        /// The sender.
+        sender: MemberId,
+        /// Its last processed seq, as claimed.
+        last: u64,
+    },
     /// A direct message was required by the protocol but none came.
     #[error("missing direct message ({0})")]
     MissingDirectMessage(&'static str),
@@ -98,6 +108,23 @@ pub enum DcgkaError {
     /// the group.
     #[error("{0:?} is not a member")]
     NotAMember(MemberId),
+    /// The sender is removed in the message's own causal past (it sent
+    /// after its removal), or its removal is settled and its ratchet
+    /// dropped (`causal.rs`, rules 1 and 3). The peer misbehaved.
+    #[error("{sender:?} is removed in the message's causal past")]
+    SenderRemoved {
+        /// The removed sender.
+        sender: MemberId,
+    },
+    /// An add or remove whose declared DGM parents miss a membership op of
+    /// its causal past (`causal.rs`, rule 2). The peer misbehaved.
+    #[error("{sender:?} declared DGM parents without {missing:?} of its causal past")]
+    InconsistentParents {
+        /// The sender.
+        sender: MemberId,
+        /// A membership op of the causal past not in the declared parents' past.
+        missing: sgm_dgm::OpId,
+    },
     /// A control message sent by this member itself arrived through
     /// `process` (own messages are applied when they are made).
     #[error("own control message passed to process")]

@@ -92,7 +92,12 @@ impl Dcgka {
             _ => false,
         };
         if !joining {
-            let expected = self.last_seq.get(&sender).copied().unwrap_or(0) + 1;
+            // Checked: the last seq may come from a welcome, which an
+            // adder wrote (issue 10: `u64::MAX` panicked here in debug).
+            let last = self.last_seq.get(&sender).copied().unwrap_or(0);
+            let expected = last
+                .checked_add(1)
+                .ok_or(DcgkaError::SeqOverflow { sender, last })?;
             if control.seq != expected {
                 return Err(DcgkaError::UnexpectedSeq {
                     sender,
@@ -167,6 +172,8 @@ impl Dcgka {
             .entry(sender)
             .or_default()
             .mark_processed(control.seq);
+        // A removal may have settled (`causal.rs`, rule 3): O(removed ids).
+        self.drop_settled_ratchets();
         if !self.dgm_ref()?.is_member(&self.me) {
             // Removed (directly or by the strong-remove rule): no reply.
             self.removed = true;

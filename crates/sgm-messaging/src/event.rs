@@ -138,6 +138,16 @@ pub enum Warning {
         /// What happened (from `sgm_acb::AcbEvent`).
         reason: String,
     },
+    /// A broadcast whose causal past holds its sender's removal (a removed
+    /// member that kept its state, or an envelope crafted from it): not a
+    /// message of the group. ACB rejected it (and everything depending on
+    /// it); the key agreement never saw it.
+    SentAfterRemoval {
+        /// The broadcast.
+        id: MessageId,
+        /// Its sender (removed).
+        sender: MemberId,
+    },
     /// A member this member added was never heard from, and its welcome
     /// can no longer be re-sent: the broadcasts since the add outgrew
     /// [`crate::Config::history_max_count`] / `history_max_bytes`. It stays
@@ -145,6 +155,26 @@ pub enum Warning {
     WelcomeAbandoned {
         /// The member.
         member: MemberId,
+    },
+    /// `sender` signed two different broadcasts with one sequence number
+    /// (it restored an old copy of its state, or its signing key for that
+    /// seq leaked). Both are kept, so that other members' messages naming
+    /// either are delivered; only the first seen here was processed, the
+    /// other is a fork (docs/messaging.md, "Equivocation"). Once per fork.
+    /// [`crate::Group::equivocations`] keeps the evidence; removing the
+    /// member ends it.
+    Equivocation {
+        /// Who equivocated.
+        sender: MemberId,
+        /// Its user, if known.
+        user: Option<UserId>,
+        /// The sequence number used twice.
+        seq: u64,
+        /// The message processed here, then the fork.
+        ids: [MessageId; 2],
+        /// Both signed envelopes, transferable (`None` if the first had
+        /// left the bounded re-send store).
+        evidence: Option<Box<sgm_acb::Equivocation>>,
     },
 }
 
