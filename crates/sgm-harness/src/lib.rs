@@ -2,8 +2,8 @@
 //!
 //! One interface over every group scheme of the project, so that one
 //! benchmark and one set of scenario tests compare them: DCGKA
-//! ([`dcgka::DcgkaScheme`]), and the baselines as they land (Sender Keys,
-//! pairwise fan-out, mpENC).
+//! ([`dcgka::DcgkaScheme`]), Sender Keys ([`sender_keys::SenderKeysScheme`]),
+//! pairwise fan-out ([`sender_keys::PairwiseScheme`]), and mpENC as it lands.
 //!
 //! ```text
 //!   GroupScheme (one adapter per scheme)        Group<S> (the driver)
@@ -52,11 +52,14 @@
 //! ```
 
 pub mod dcgka;
+mod directory;
 mod driver;
 mod error;
 mod outcome;
 mod scheme;
+pub mod sender_keys;
 
+pub use directory::Directory;
 pub use driver::{Group, InFlight, Operation};
 pub use error::{HarnessError, Result};
 pub use outcome::{Decrypted, Outcome};
