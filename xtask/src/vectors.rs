@@ -47,6 +47,14 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_dcgka::vectors::generate_ratchet()),
     },
     VectorFile {
+        name: "sender-keys.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate()),
+    },
+    VectorFile {
+        name: "pairwise.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate_pairwise()),
+    },
+    VectorFile {
         name: "state.json",
         generate: || to_json(&sgm_messaging::vectors::generate()),
     },

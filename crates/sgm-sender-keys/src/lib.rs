@@ -109,13 +109,16 @@ mod channels;
 mod error;
 mod pairwise;
 pub mod payload;
+mod persist;
 mod sender_keys;
 mod state;
+pub mod vectors;
 pub mod wire;
 
 pub use channels::{Channels, Outgoing, PrekeyDirectory};
 pub use error::{Result, SenderKeysError};
 pub use pairwise::{PairwiseMember, PairwiseReceived};
+pub use persist::STATE_VERSION;
 pub use sender_keys::{Config, Encrypted, MAX_SENDERS, Received, SenderKeysMember};
 pub use state::{
     MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS, MAX_SENDER_KEY_STATES, OwnSenderKey, SenderKeyRandomness,
