@@ -88,8 +88,7 @@ fn bench(c: &mut Criterion) {
 
     let mut pa = PairwiseMember::new(a, sa);
     let mut pb = PairwiseMember::new(b, sb);
-    let mut dir2 = Dir::default();
-    dir2.0 = dir.0.clone();
+    let mut dir2 = dir.clone();
     let w = pa.create(&[pb.id()], &mut rng, &mut dir2).unwrap();
     pb.receive(&pa.id(), &w[0].bytes).unwrap();
     c.bench_function("pairwise/send_32B_to_1", |bn| {
