@@ -27,10 +27,10 @@
 //! - **Removal**: once every remaining member processed a removal, each has
 //!   rotated to a key the removed member never received.
 //! - **Authenticity**: a group message is signed with its sender key's
-//!   signing key (only members hold the public half, so any member could
-//!   not forge another member's messages, but a holder of the stolen state
-//!   could); pairwise messages are authenticated by 2SM (first contact
-//!   signed by the initiator's identity key).
+//!   signing key, whose secret half only its owner holds: members cannot
+//!   forge each other's messages (the holder of a stolen state can forge
+//!   the victim's); pairwise messages are authenticated by 2SM (first
+//!   contact signed by the initiator's identity key).
 //! - **Bounded**: Signal's bounds ([`MAX_FORWARD_JUMPS`], [`MAX_MESSAGE_KEYS`],
 //!   [`MAX_SENDER_KEY_STATES`]), [`MAX_SENDERS`]; strict decoding with
 //!   length bounds.
@@ -41,16 +41,15 @@
 //! Nobody orders membership changes: each member keeps its own view,
 //! changed by authenticated control messages from members of that view.
 //! Concurrent changes can therefore leave views apart, and the scheme does
-//! not repair them (`tests/concurrency.rs` shows both cases):
-//! - a member added concurrently with a removal is told of the removal by
-//!   nobody who did not know it yet, and members that rotated before
-//!   learning of the add sent their new key to the others only: the new
-//!   member gets their key from the add handling instead, so it reads them
-//!   (but the remover never learns of the add);
-//! - an add by a member that is concurrently removed is accepted by those
-//!   who process the add first and refused by those who process the
-//!   removal first: the views diverge for good, and members outside the
-//!   new member's view never send it their key.
+//! not repair them (`crates/sgm-harness/tests/concurrency.rs` shows both cases):
+//! - **add concurrent with a removal** (A adds X while B removes D): B's
+//!   notice reaches only the members B knows and nobody forwards it, so
+//!   X's view keeps D; X sends its sender key to D and addresses its
+//!   messages to D, and a D that ignores its own removal reads them;
+//! - **add by a concurrently removed member** (A adds X while B removes A):
+//!   members that process the add first accept X, those that process the
+//!   removal first refuse an add from a non-member; the views diverge for
+//!   good and those that refused never send X their key.
 //!
 //! sgm-dgm's deterministic membership (as DCGKA uses it) would make the
 //! views converge; the baseline keeps Signal's behaviour.
