@@ -51,6 +51,14 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_mpenc::vectors::generate()),
     },
     VectorFile {
+        name: "sender-keys.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate()),
+    },
+    VectorFile {
+        name: "pairwise.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate_pairwise()),
+    },
+    VectorFile {
         name: "state.json",
         generate: || to_json(&sgm_messaging::vectors::generate()),
     },
