@@ -53,11 +53,12 @@
 //!
 //! ## Example
 //! ```
-//! use rand_chacha::ChaCha20Rng;
-//! use sgm_crypto::{MemberId, SeedableRng, SigningKey};
+//! use sgm_crypto::{MemberId, OsRng, SigningKey};
 //! use sgm_2sm::{PrekeyStore, Session};
 //!
-//! let mut rng = ChaCha20Rng::seed_from_u64(1);
+//! // The operating system's random source, as an application uses it. (Tests
+//! // and vectors use seeded generators so runs reproduce byte for byte.)
+//! let mut rng = OsRng;
 //! let alice = SigningKey::generate(&mut rng);
 //! let bob = SigningKey::generate(&mut rng);
 //! let alice_id = MemberId::from_identity_key(&alice.verifying_key());

@@ -25,11 +25,11 @@
 //!
 //! ## Example
 //! ```
-//! use sgm_crypto::{hpke_generate_keypair, hpke_open, hpke_seal, MemberId, SigningKey};
-//! use rand_chacha::ChaCha20Rng;
-//! use rand_core::SeedableRng;
+//! use sgm_crypto::{hpke_generate_keypair, hpke_open, hpke_seal, MemberId, OsRng, SigningKey};
 //!
-//! let mut rng = ChaCha20Rng::seed_from_u64(7);
+//! // The operating system's random source, as an application uses it. (Tests
+//! // and vectors use seeded generators so runs reproduce byte for byte.)
+//! let mut rng = OsRng;
 //! let identity = SigningKey::generate(&mut rng);
 //! let id = MemberId::from_identity_key(&identity.verifying_key());
 //!
@@ -65,6 +65,7 @@ pub use hpke::{
 pub use identity::{MEMBER_ID_LABEL, MEMBER_ID_LEN, MemberId};
 pub use kdf::{hkdf_sha256, hkdf_sha256_vec, hmac_sha256, hmac_sha256_verify, sha256};
 pub use rand_core::{CryptoRng, SeedableRng};
+pub use rng::OsRng;
 pub use secret::{Secret, SecretBytes};
 pub use x25519::{X25519PublicKey, X25519SecretKey};
 

@@ -11,6 +11,44 @@ use core::convert::Infallible;
 
 pub use rand_core::{CryptoRng, Rng, SeedableRng, TryCryptoRng, TryRng};
 
+/// The operating system's random source (`getrandom`), ready to pass
+/// wherever sgm asks for `&mut impl CryptoRng`. **Applications use this.**
+///
+/// Seeded generators (`rand_chacha::ChaCha20Rng::seed_from_u64`) appear in
+/// sgm's tests and vectors only so that runs reproduce byte for byte; in an
+/// application every user would get the same keys.
+///
+/// If the operating system cannot provide randomness at all, drawing from
+/// it panics (as `rand`'s `OsRng` does through the same `UnwrapErr`
+/// adapter): no key may be made from anything less.
+///
+/// ```
+/// use sgm_crypto::{OsRng, X25519SecretKey};
+/// let key = X25519SecretKey::generate(&mut OsRng);
+/// # let _ = key;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OsRng;
+
+impl TryRng for OsRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(rand_core::UnwrapErr(getrandom::SysRng).next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(rand_core::UnwrapErr(getrandom::SysRng).next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        rand_core::UnwrapErr(getrandom::SysRng).fill_bytes(dst);
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for OsRng {}
+
 /// Draws an array of `N` random bytes.
 pub fn random_array<const N: usize>(rng: &mut impl CryptoRng) -> [u8; N] {
     let mut out = [0u8; N];
@@ -74,3 +112,18 @@ impl TryRng for FixedBytes<'_> {
 }
 
 impl TryCryptoRng for FixedBytes<'_> {}
+
+#[cfg(test)]
+mod os_rng_tests {
+    use super::*;
+
+    #[test]
+    fn os_rng_draws_different_keys_each_time() {
+        // A seeded generator copied into an app gives every user the same
+        // keys; the OS source must not.
+        let a: [u8; 32] = random_array(&mut OsRng);
+        let b: [u8; 32] = random_array(&mut OsRng);
+        assert_ne!(a, b);
+        assert_ne!(a, [0u8; 32]);
+    }
+}

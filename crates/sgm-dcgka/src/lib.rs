@@ -82,8 +82,7 @@
 //! ## Example
 //! ```
 //! use std::collections::HashMap;
-//! use rand_chacha::ChaCha20Rng;
-//! use rand_core::SeedableRng;
+//! use sgm_crypto::OsRng;
 //! use sgm_2sm::{PrekeyBundle, PrekeyStore, PublishedPrekeys};
 //! use sgm_crypto::{MemberId, SigningKey};
 //! use sgm_dcgka::{Config, Dcgka, PrekeyDirectory};
@@ -96,7 +95,9 @@
 //!     }
 //! }
 //!
-//! let mut rng = ChaCha20Rng::seed_from_u64(1);
+//! // The operating system's random source, as an application uses it. (Tests
+//! // and vectors use seeded generators so runs reproduce byte for byte.)
+//! let mut rng = OsRng;
 //! let mut dir = Directory::default();
 //! let mut member = || {
 //!     let sk = SigningKey::generate(&mut rng);

@@ -46,13 +46,15 @@
 //!
 //! ## Example
 //! ```
-//! use rand_chacha::ChaCha20Rng;
-//! use sgm_crypto::SeedableRng;
+//! use sgm_crypto::OsRng;
 //! use sgm_messaging::{Config, Destination, Event, Group, KeyServer, Output, UserId};
 //!
-//! let mut rng = ChaCha20Rng::seed_from_u64(1);
+//! // Keys come from the operating system's random source. (sgm's own tests
+//! // and vectors use seeded generators so runs reproduce; an app never does:
+//! // every user would get the same keys.)
+//! let mut rng = OsRng;
 //! let mut keys = KeyServer::new();
-//! let mut make = |name: &str, keys: &mut KeyServer, rng: &mut ChaCha20Rng| {
+//! let mut make = |name: &str, keys: &mut KeyServer, rng: &mut OsRng| {
 //!     let (g, invite, prekeys) = Group::new(UserId::from(name), Config::default(), 8, rng);
 //!     keys.publish(invite.member_id(), prekeys);
 //!     (g, invite)
@@ -62,7 +64,7 @@
 //! let (mut carol, carol_invite) = make("carol", &mut keys, &mut rng);
 //!
 //! // A tiny network: deliver every packet to the members it names.
-//! fn deliver(out: Output, now: u64, peers: &mut [&mut Group], rng: &mut ChaCha20Rng,
+//! fn deliver(out: Output, now: u64, peers: &mut [&mut Group], rng: &mut OsRng,
 //!            keys: &mut KeyServer) -> Vec<Event> {
 //!     let mut events = Vec::new();
 //!     let mut queue: Vec<_> = out.packets;

@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use rand_chacha::ChaCha20Rng;
-use sgm::crypto::SeedableRng;
+use sgm::crypto::OsRng;
 use sgm::messaging::{
     Config, Destination, Event, Group, Invite, KeyServer, MemberId, Output, UserId,
 };
@@ -17,7 +16,7 @@ use sgm::sim::{LinkConfig, NodeId, SimConfig, Simulator};
 /// with its packets ("the database").
 struct Chat {
     sim: Simulator,
-    rng: ChaCha20Rng,
+    rng: OsRng,
     keys: KeyServer,
     groups: BTreeMap<NodeId, Group>,
     stored: BTreeMap<NodeId, Vec<u8>>,
@@ -84,12 +83,7 @@ impl Chat {
     fn act(
         &mut self,
         node: NodeId,
-        f: impl FnOnce(
-            &mut Group,
-            u64,
-            &mut ChaCha20Rng,
-            &mut KeyServer,
-        ) -> sgm::messaging::Result<Output>,
+        f: impl FnOnce(&mut Group, u64, &mut OsRng, &mut KeyServer) -> sgm::messaging::Result<Output>,
     ) {
         let now = self.sim.now();
         let g = self.groups.get_mut(&node).expect("node");
@@ -129,7 +123,8 @@ fn main() {
     };
     let mut chat = Chat {
         sim: Simulator::new(config),
-        rng: ChaCha20Rng::seed_from_u64(2024),
+        // Keys from the operating system, as in an application.
+        rng: OsRng,
         keys: KeyServer::new(),
         groups: BTreeMap::new(),
         stored: BTreeMap::new(),

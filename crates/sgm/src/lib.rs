@@ -29,19 +29,21 @@
 //! (`cargo run -p sgm --example group_chat`).
 //!
 //! ```
-//! use rand_chacha::ChaCha20Rng;
-//! use sgm::crypto::SeedableRng;
+//! use sgm::crypto::OsRng;
 //! use sgm::messaging::{
 //!     Config, Destination, Event, Group, KeyServer, MemberId, Output, Packet, UserId,
 //! };
 //!
-//! let mut rng = ChaCha20Rng::seed_from_u64(7);
+//! // Keys come from the operating system's random source. (sgm's own tests
+//! // and vectors use seeded generators so runs reproduce; an app never does:
+//! // every user would get the same keys.)
+//! let mut rng = OsRng;
 //! // Where members publish their prekeys (a real app: a key server).
 //! let mut keys = KeyServer::new();
 //!
 //! // 1. Each user makes a fresh identity for the group: the state, an invite
 //! //    to hand to whoever adds them, and prekeys to publish.
-//! let mut member = |name: &str, rng: &mut ChaCha20Rng, keys: &mut KeyServer| {
+//! let mut member = |name: &str, rng: &mut OsRng, keys: &mut KeyServer| {
 //!     let (group, invite, prekeys) = Group::new(UserId::from(name), Config::default(), 8, rng);
 //!     keys.publish(invite.member_id(), prekeys);
 //!     (group, invite)
@@ -54,7 +56,7 @@
 //! // The network: a lossless in-memory one that hands every packet to the
 //! // members it names, and every reply on, until nothing is left.
 //! fn run(from: MemberId, packets: Vec<Packet>, now: u64, peers: &mut [&mut Group],
-//!        rng: &mut ChaCha20Rng, keys: &mut KeyServer) -> Vec<Event> {
+//!        rng: &mut OsRng, keys: &mut KeyServer) -> Vec<Event> {
 //!     let mut events = Vec::new();
 //!     let mut queue: Vec<(MemberId, Packet)> = packets.into_iter().map(|p| (from, p)).collect();
 //!     while let Some((sender, p)) = queue.pop() {
