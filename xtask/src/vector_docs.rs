@@ -6,7 +6,8 @@
 //! key that occurs anywhere in `X.json` appears in that section inside an
 //! inline code span (between backticks) as a whole word: `` `key` ``,
 //! `` `key[]` ``, `` `parent.key` `` and `` `key = value` `` all count,
-//! `` `keys_after` `` does not count for `key`. Fenced code blocks and other
+//! `` `keys_after` `` and `` `key-ack` `` do not count for `key` (words are
+//! runs of letters, digits, `_` and `-`). Fenced code blocks and other
 //! sections do not count, so a field is documented where a replaying
 //! implementation looks for it. Values (strings, numbers) are not checked.
 
@@ -40,8 +41,8 @@ pub(crate) fn section<'a>(doc: &'a str, name: &str) -> Option<String> {
     Some(body.join("\n"))
 }
 
-/// The words (runs of ASCII letters, digits and `_`) inside inline code
-/// spans of `text`, outside fenced code blocks.
+/// The words (runs of ASCII letters, digits, `_` and `-`) inside inline
+/// code spans of `text`, outside fenced code blocks.
 pub(crate) fn code_words(text: &str) -> BTreeSet<String> {
     let mut prose = String::new();
     let mut fenced = false;
@@ -58,7 +59,7 @@ pub(crate) fn code_words(text: &str) -> BTreeSet<String> {
     let mut words = BTreeSet::new();
     // Odd-numbered pieces between backticks are code spans.
     for span in prose.split('`').skip(1).step_by(2) {
-        for word in span.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        for word in span.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
             if !word.is_empty() {
                 words.insert(word.to_string());
             }
@@ -112,6 +113,15 @@ mod tests {
         assert_eq!(
             undocumented_keys(DOC, "a.json", json).unwrap(),
             vec!["fresh", "hidden", "nam", "outer"]
+        );
+    }
+
+    #[test]
+    fn keys_with_hyphens_are_whole_words() {
+        let doc = "## `c.json`\n\n`add-ack`, `ack_x`\n";
+        assert_eq!(
+            undocumented_keys(doc, "c.json", r#"{"add-ack":1,"ack":2,"add":3}"#).unwrap(),
+            vec!["ack", "add"]
         );
     }
 
