@@ -98,6 +98,23 @@ pub enum DcgkaError {
     /// the group.
     #[error("{0:?} is not a member")]
     NotAMember(MemberId),
+    /// The sender is removed in the message's own causal past (it sent
+    /// after its removal), or its removal is settled and its ratchet
+    /// dropped (`causal.rs`, rules 1 and 3). The peer misbehaved.
+    #[error("{sender:?} is removed in the message's causal past")]
+    SenderRemoved {
+        /// The removed sender.
+        sender: MemberId,
+    },
+    /// An add or remove whose declared DGM parents miss a membership op of
+    /// its causal past (`causal.rs`, rule 2). The peer misbehaved.
+    #[error("{sender:?} declared DGM parents without {missing:?} of its causal past")]
+    InconsistentParents {
+        /// The sender.
+        sender: MemberId,
+        /// A membership op of the causal past not in the declared parents' past.
+        missing: sgm_dgm::OpId,
+    },
     /// A control message sent by this member itself arrived through
     /// `process` (own messages are applied when they are made).
     #[error("own control message passed to process")]

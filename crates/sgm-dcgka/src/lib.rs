@@ -126,6 +126,7 @@ mod ack;
 mod add;
 mod app;
 pub mod broadcast;
+mod causal;
 pub mod error;
 pub mod key_schedule;
 pub mod messages;

@@ -88,6 +88,14 @@ pub enum ControlKind {
 }
 
 impl ControlKind {
+    /// Whether this is a DGM membership op (create, add, remove).
+    pub fn is_membership_change(&self) -> bool {
+        matches!(
+            self,
+            ControlKind::Create { .. } | ControlKind::Add { .. } | ControlKind::Remove { .. }
+        )
+    }
+
     /// The message an ack or add-ack acknowledges: `(ackID, ackSeq)`.
     pub fn acknowledged(&self) -> Option<(MemberId, u64)> {
         match self {

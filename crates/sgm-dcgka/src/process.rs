@@ -167,6 +167,8 @@ impl Dcgka {
             .entry(sender)
             .or_default()
             .mark_processed(control.seq);
+        // A removal may have settled (`causal.rs`, rule 3): O(removed ids).
+        self.drop_settled_ratchets();
         if !self.dgm_ref()?.is_member(&self.me) {
             // Removed (directly or by the strong-remove rule): no reply.
             self.removed = true;

@@ -258,6 +258,9 @@ impl Dcgka {
     ) -> Result<UpdateSecretEvent> {
         if member == self.me {
             self.sending = Some(SendingRatchet::new(epoch, &secret)?);
+        } else if self.ratchet_dropped(&member) {
+            // A removed member whose removal settled gets no ratchet back
+            // (`causal.rs`, rule 3): the key schedule moves on without it.
         } else {
             self.receiving.entry(member).or_default().add_epoch(
                 epoch,

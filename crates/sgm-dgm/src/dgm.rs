@@ -78,13 +78,13 @@ pub struct Dgm {
     pub(crate) adds_by: HashMap<MemberId, Vec<u32>>,
     /// Per id: the membership ops in the causal past of its own ops and of
     /// the ops that added it (what it has seen).
-    seen: HashMap<MemberId, Arc<Bits>>,
+    pub(crate) seen: HashMap<MemberId, Arc<Bits>>,
     // Evaluation over everything applied, maintained incrementally.
     members: BTreeSet<MemberId>,
     /// Per remove (memop index): everyone it removes, cascades included.
     removed_by: HashMap<u32, BTreeSet<MemberId>>,
     /// Per id: the removes (memop indices) that remove it.
-    removers: HashMap<MemberId, Vec<u32>>,
+    pub(crate) removers: HashMap<MemberId, Vec<u32>>,
 }
 
 impl Dgm {
@@ -227,7 +227,7 @@ impl Dgm {
 
     /// The union of the parents' membership pasts, sharing an existing set
     /// when one parent's covers the others' (the common case).
-    fn union_past(&self, parents: &[u32]) -> Arc<Bits> {
+    pub(crate) fn union_past(&self, parents: &[u32]) -> Arc<Bits> {
         let mut acc: Option<Arc<Bits>> = None;
         for p in parents {
             let Some(node) = self.nodes.get(*p as usize) else {
@@ -410,6 +410,11 @@ impl Dgm {
     /// to copy; see [`Dgm::is_member`] for a single lookup.
     pub fn members(&self) -> BTreeSet<MemberId> {
         self.members.clone()
+    }
+
+    /// The current members, without a copy.
+    pub(crate) fn members_iter(&self) -> impl Iterator<Item = &MemberId> {
+        self.members.iter()
     }
 
     /// Whether `member` is a current member. O(log n).

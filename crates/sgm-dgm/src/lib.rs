@@ -66,6 +66,7 @@
 //! ```
 
 mod bits;
+mod causal;
 mod dgm;
 mod error;
 mod eval;

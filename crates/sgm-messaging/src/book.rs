@@ -170,6 +170,15 @@ pub(crate) struct Book {
     /// member in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) added_by: Option<(Mid, u64)>,
+    /// Every delivered create, add and remove: DGM op id, sender, ACB seq
+    /// (`causal.rs`: the membership ops of a message's causal past).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) memops: Vec<(Hex, Mid, u64)>,
+    /// Members removed in the last [`crate::REMOVED_PEER_SYNC_MS`], with
+    /// when this member processed the removal: still sync peers
+    /// (`causal.rs`, [`crate::Group::sync_peers`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) removed_at: BTreeMap<Mid, u64>,
     /// When this member last asked a peer back in a sync answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) asked_back_ms: Option<u64>,

@@ -138,6 +138,16 @@ pub enum Warning {
         /// What happened (from `sgm_acb::AcbEvent`).
         reason: String,
     },
+    /// A broadcast whose causal past holds its sender's removal (a removed
+    /// member that kept its state, or an envelope crafted from it): not a
+    /// message of the group. ACB rejected it (and everything depending on
+    /// it); the key agreement never saw it.
+    SentAfterRemoval {
+        /// The broadcast.
+        id: MessageId,
+        /// Its sender (removed).
+        sender: MemberId,
+    },
     /// A member this member added was never heard from, and its welcome
     /// can no longer be re-sent: the broadcasts since the add outgrew
     /// [`crate::Config::history_max_count`] / `history_max_bytes`. It stays

@@ -496,8 +496,14 @@ impl Group {
             self.broadcast(payload, direct)?
         };
         let me = self.me();
-        self.book
-            .note_op(id, sgm_dcgka::op_id(&me, out.control.seq).0);
+        let op = sgm_dcgka::op_id(&me, out.control.seq).0;
+        self.book.note_op(id, op);
+        if out.control.kind.is_membership_change() {
+            // Own membership ops count in later messages' causal past too
+            // (`causal.rs`).
+            let seq = self.acb.delivered_seq_of(&me).unwrap_or(0);
+            self.book.note_memop(op, me, seq);
+        }
         Ok((id, env))
     }
 
@@ -702,6 +708,7 @@ impl Group {
             s.book.readers = None;
             s.send_pcs(acc, &out.messages, &to, rng)?;
             s.note_own_pcs(out.update_secret.epoch, now_ms);
+            s.book.note_removed(&ids, now_ms);
             acc.events.push(Event::MembershipChanged {
                 added: Vec::new(),
                 removed: ids,

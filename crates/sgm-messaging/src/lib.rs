@@ -108,6 +108,7 @@
 //! ```
 
 mod book;
+mod causal;
 mod config;
 mod directory;
 mod error;
@@ -121,6 +122,7 @@ mod receive;
 pub mod vectors;
 mod vv;
 
+pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
 pub use directory::KeyServer;
 pub use error::{Error, Result};

@@ -5,7 +5,8 @@
 //!   1: user (string)          2: group id (16 bytes, absent before joining)
 //!   3: ACB state (sgm-acb)    4: DCGKA state (sgm-dcgka: DGM, 2SM, ratchets)
 //!   5: book (JSON: member cards, causal summaries, transcript, delivery
-//!      tracking, §7 set, epoch ages, parked packets)
+//!      tracking, §7 set, epoch ages, parked packets, membership ops with
+//!      their sender and ACB seq, recent removals)
 //!   6: config (JSON) }
 //! ```
 //! The bytes hold every secret of the member; they are returned as

@@ -1,17 +1,18 @@
 //! [`Group::receive`]: packets in, events and replies out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use sgm_acb::{AcbError, AcbEvent, Delivered, MembershipCheck, MessageId};
+use sgm_acb::{AcbError, AcbEvent, Delivered, MessageId};
 use sgm_crypto::{CryptoRng, MemberId};
-use sgm_dcgka::PrekeyDirectory;
 use sgm_dcgka::messages::{ControlKind, ControlMessage};
 use sgm_dcgka::ratchet::ApplicationMessage;
+use sgm_dcgka::{DcgkaError, PrekeyDirectory};
 use sgm_dgm::OpId;
 
-use crate::book::{Card, MAX_PARKED};
+use crate::book::MAX_PARKED;
+use crate::causal::{CausalMembership, ever_removed};
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
 use crate::group::{Acc, Group, Output};
@@ -31,15 +32,6 @@ pub const MAX_RESEND_BYTES: usize = 4 << 20;
 /// A member asks a peer back (because the peer's sync request showed it
 /// has something this member lacks) at most once per this long.
 pub const ASK_BACK_MS: u64 = 1_000;
-
-/// Senders whose identity keys the façade registered.
-struct KnownCards<'a>(&'a BTreeMap<Mid, Card>);
-
-impl MembershipCheck for KnownCards<'_> {
-    fn is_member(&self, sender: &MemberId, _: &[MessageId]) -> bool {
-        self.0.contains_key(&Mid(*sender))
-    }
-}
 
 /// An envelope from a resend batch or a welcome, copied out of it. Those
 /// packets are built for one member, so there is nothing to share, and a
@@ -197,7 +189,11 @@ impl Group {
             let cards_before = self.book.cards.len();
             loop {
                 let next = {
-                    let check = KnownCards(&self.book.cards);
+                    // Registered, and not removed in the causal past.
+                    let check = CausalMembership {
+                        book: &self.book,
+                        dcgka: &self.dcgka,
+                    };
                     self.acb.deliver_next(&check)
                 };
                 match next {
@@ -207,6 +203,15 @@ impl Group {
             }
             for ev in self.acb.take_events() {
                 let (id, sender, reason) = match ev {
+                    AcbEvent::Rejected {
+                        id,
+                        sender,
+                        error: AcbError::NonMember { .. },
+                    } if ever_removed(&self.dcgka, &sender) => {
+                        acc.events
+                            .push(Event::Warning(Warning::SentAfterRemoval { id, sender }));
+                        continue;
+                    }
                     AcbEvent::Rejected { id, sender, error } => (id, sender, error.to_string()),
                     AcbEvent::Evicted { id, sender, limit } => {
                         (id, sender, format!("evicted ({limit:?})"))
@@ -402,8 +407,14 @@ impl Group {
             Ok(m) => m,
             Err(e) => return reject(acc, e.into()),
         };
-        self.book
-            .note_op(d.id, sgm_dcgka::op_id(&d.sender, msg.seq).0);
+        let op = sgm_dcgka::op_id(&d.sender, msg.seq);
+        self.book.note_op(d.id, op.0);
+        // Only membership ops change the membership: the O(n) copies are
+        // skipped for updates and acks (n of them per operation).
+        let membership_op = msg.kind.is_membership_change();
+        if membership_op {
+            self.book.note_memop(op.0, d.sender, d.seq);
+        }
         let me = self.me();
         if !self.book.joined {
             let mine = match &msg.kind {
@@ -416,12 +427,22 @@ impl Group {
                 return;
             }
         }
-        // Only membership ops change the membership: the O(n) copies are
-        // skipped for updates and acks (n of them per operation).
-        let membership_op = matches!(
-            msg.kind,
-            ControlKind::Create { .. } | ControlKind::Add { .. } | ControlKind::Remove { .. }
-        );
+        // Judged against its whole causal past, not only the DGM parents
+        // it declares (`causal.rs`). The past is computed only where a
+        // check can fail: O(membership ops) each.
+        if membership_op || ever_removed(&self.dcgka, &d.sender) {
+            let past = self.book.memops_in_vv(vv, Some(&op));
+            if let Err(e) = self.dcgka.check_causal_past(&d.sender, &msg, &past) {
+                if matches!(e, DcgkaError::SenderRemoved { .. }) {
+                    acc.events.push(Event::Warning(Warning::SentAfterRemoval {
+                        id: d.id,
+                        sender: d.sender,
+                    }));
+                    return;
+                }
+                return reject(acc, e.into());
+            }
+        }
         let before = if membership_op {
             self.dcgka.members()
         } else {
@@ -466,6 +487,7 @@ impl Group {
         };
         let added: Vec<MemberId> = after.difference(&before).copied().collect();
         let removed: Vec<MemberId> = before.difference(&after).copied().collect();
+        self.book.note_removed(&removed, now_ms);
         if !before.is_empty() && (!added.is_empty() || !removed.is_empty()) {
             acc.events.push(Event::MembershipChanged {
                 added,
@@ -578,7 +600,13 @@ impl Group {
                 );
             }
         }
-        let padded = match self.dcgka.decrypt(&d.sender, bytes, &gid.0) {
+        // The causal past matters only for a sender removed somewhere.
+        let past = if ever_removed(&self.dcgka, &d.sender) {
+            self.book.memops_in_vv(vv, None)
+        } else {
+            Vec::new()
+        };
+        let padded = match self.dcgka.decrypt_in_past(&d.sender, &past, bytes, &gid.0) {
             Ok(p) => p,
             Err(e) => {
                 return match self.why_not_for_me(d, vv) {

@@ -181,8 +181,7 @@ impl Net {
                 self.dispatch(*n, out);
                 let g = &self.groups[n];
                 if sync && g.is_member() && round % 3 == (i as u64) % 3 {
-                    let others: Vec<MemberId> =
-                        g.members().into_iter().filter(|m| *m != g.me()).collect();
+                    let others: Vec<MemberId> = g.sync_peers(now);
                     if !others.is_empty() {
                         // Rotate through the peers (with `round + i` alone, `round % 3`
                         // fixed per node would pick the same peer forever).
@@ -797,6 +796,9 @@ enum Action {
     Offline(usize),
     Online(usize),
     Wait,
+    /// Issue 10 item 11: the first three members remove each other in a
+    /// ring, concurrently, while the first adds two newcomers.
+    RemoveRingWhileAdding,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -810,6 +812,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..8usize).prop_map(Action::Offline),
         1 => (0..8usize).prop_map(Action::Online),
         2 => Just(Action::Wait),
+        1 => Just(Action::RemoveRingWhileAdding),
     ]
 }
 
@@ -861,6 +864,23 @@ proptest! {
                 Action::Offline(i) => { let _ = net.sim.set_online(pick(i, &nodes), false); disturbed = true; }
                 Action::Online(i) => { let _ = net.sim.set_online(pick(i, &nodes), true); }
                 Action::Wait => {}
+                Action::RemoveRingWhileAdding => {
+                    let ring: Vec<NodeId> = nodes.iter().copied().filter(|n| net.groups[n].is_member()).take(3).collect();
+                    if ring.len() == 3 {
+                        let mut invites = Vec::new();
+                        for _ in 0..2 {
+                            added += 1;
+                            let (node, inv) = net.user(&format!("new{added}"));
+                            nodes.push(node);
+                            invites.push(inv);
+                        }
+                        let _ = net.act(ring[0], |g, now, rng, keys| g.add(&invites, now, rng, keys));
+                        for k in 0..3 {
+                            let victim = net.groups[&ring[(k + 1) % 3]].user().clone();
+                            let _ = net.act(ring[k], |g, now, rng, keys| g.remove(&[victim.clone()], now, rng, keys));
+                        }
+                    }
+                }
             }
             net.run(300, true);
         }
