@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 
 use bytes::Bytes;
 
-use sgm_crypto::{MemberId, SigningKey, VerifyingKey};
+use sgm_crypto::{MemberId, Signature, SigningKey, VerifyingKey};
 
 use crate::buffer::{Buffer, Dep};
 use crate::store::Store;
@@ -20,6 +20,8 @@ use crate::{
 pub(crate) struct KeyEpoch {
     pub(crate) from_seq: u64,
     pub(crate) key: VerifyingKey,
+    /// The previous key's rotation proof (`None` for the identity key).
+    pub(crate) proof: Option<Signature>,
 }
 
 /// What ACB knows about one sender.
@@ -37,6 +39,7 @@ impl SenderState {
             keys: vec![KeyEpoch {
                 from_seq: 1,
                 key: initial,
+                proof: None,
             }],
             delivered_seq: 0,
         }
@@ -406,6 +409,8 @@ impl Acb {
                 .pending_rotation
                 .as_ref()
                 .map(SigningKey::verifying_key),
+            // Filled in by `sign`, with the current (old) key.
+            rotation_proof: None,
             leaf,
         };
         let msg = SignedEnvelope::sign(envelope, &self.signing_key);
@@ -796,6 +801,7 @@ impl Acb {
                 st.keys.push(KeyEpoch {
                     from_seq: env.seq.saturating_add(1),
                     key: k,
+                    proof: env.rotation_proof,
                 });
             }
         }

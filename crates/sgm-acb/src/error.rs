@@ -94,6 +94,16 @@ pub enum AcbError {
         /// The bound.
         max: usize,
     },
+    /// A checkpoint's key chain for `sender` is not provable from the
+    /// sender's own signatures: its first key is not the one the id is
+    /// derived from, or a rotation's proof does not verify under the key
+    /// before it, or its seqs are out of order (a malicious adder assigning
+    /// a member a key; issue 10 item 4).
+    #[error("checkpoint key chain of {sender:?} is not the sender's own")]
+    BadKeyChain {
+        /// The sender whose chain is bad.
+        sender: MemberId,
+    },
     /// No verifying key is registered for the sender.
     #[error("unknown sender {sender:?}")]
     UnknownSender {

@@ -30,7 +30,13 @@
 //!   message signed by the old one; messages with a higher seq must use the
 //!   new key, and the old one is rejected for them
 //!   ([`AcbError::RotatedOutKey`]), so an adversary holding an old key
-//!   cannot impersonate the sender after its next update.
+//!   cannot impersonate the sender after its next update. Each rotation
+//!   carries a proof (the old key's signature over sender, first seq and
+//!   new key), so a sender's current key is provable from its own
+//!   signatures alone: a [checkpoint](Acb::checkpoint) carries every
+//!   sender's chain and [`Acb::adopt_checkpoint`] verifies it
+//!   ([`AcbError::BadKeyChain`]); whoever hands a joiner a checkpoint
+//!   cannot assign a member a key.
 //! - **Membership.** A [`MembershipCheck`] is consulted just before each
 //!   delivery; non-members are rejected ([`AcbError::NonMember`]).
 //! - **Bounded memory.** Waiting messages are bounded by count, bytes, per
@@ -95,6 +101,6 @@ pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
 pub use membership::{AllowAll, MembershipCheck};
 pub use state::STATE_VERSION;
 pub use wire::{
-    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, SIGNATURE_LABEL,
-    SignedEnvelope, WIRE_VERSION,
+    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, ROTATION_LABEL,
+    SIGNATURE_LABEL, SignedEnvelope, WIRE_VERSION, rotation_statement,
 };

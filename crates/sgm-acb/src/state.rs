@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use prost::Message as _;
-use sgm_crypto::{MemberId, Secret, SecretBytes, SigningKey, VerifyingKey};
+use sgm_crypto::{MemberId, Secret, SecretBytes, Signature, SigningKey, VerifyingKey};
 
 use crate::acb::{KeyEpoch, SenderState};
 use crate::{Acb, AcbConfig, AcbError, ApiMisuse, MessageId, SignedEnvelope};
@@ -54,6 +54,9 @@ pub(crate) struct KeyEpochWire {
     pub(crate) from_seq: u64,
     #[prost(bytes = "vec", tag = "2")]
     pub(crate) key: Vec<u8>,
+    /// The rotation proof by the previous key (empty for the identity key).
+    #[prost(bytes = "vec", tag = "3")]
+    pub(crate) proof: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -201,6 +204,7 @@ impl Acb {
                     .map(|e| KeyEpochWire {
                         from_seq: e.from_seq,
                         key: e.key.as_bytes().to_vec(),
+                        proof: e.proof.map(|p| p.to_bytes().to_vec()).unwrap_or_default(),
                     })
                     .collect(),
             })
@@ -232,6 +236,13 @@ impl Acb {
                     Ok(KeyEpoch {
                         from_seq: k.from_seq,
                         key: vk(&k.key)?,
+                        proof: match k.proof.len() {
+                            0 => None,
+                            _ => Some(
+                                Signature::from_slice(&k.proof)
+                                    .map_err(|_| bad("rotation proof"))?,
+                            ),
+                        },
                     })
                 })
                 .collect::<Result<Vec<_>, AcbError>>()?;

@@ -28,6 +28,7 @@ fn env(sender: u8, seq: u64, parents: Vec<MessageId>, payload: &[u8]) -> Envelop
         payload: payload.to_vec(),
         direct: vec![],
         new_signing_key: None,
+        rotation_proof: None,
         leaf: false,
     }
 }

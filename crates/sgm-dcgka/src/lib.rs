@@ -138,6 +138,7 @@ pub mod ratchet;
 pub mod scenario;
 mod seed;
 mod state;
+pub mod statement;
 mod two_party;
 pub mod vectors;
 mod wire;

@@ -18,6 +18,19 @@
 //!   Re-adding a removed user takes a fresh [`Invite`] (fresh identity key,
 //!   fresh member id, as DGM requires); [`Group::users`] maps users to their
 //!   current member ids.
+//! - **Member cards** (who is who): a card (user name + identity key) is
+//!   signed by the member's own identity key when it is born
+//!   ([`Group::new`]), accepted only from the signed create or add that
+//!   introduces it (or a welcome whose cards that operation's digest
+//!   names), registered only once that operation was accepted, and checked
+//!   by the application's [`CredentialValidator`] (default
+//!   [`UniqueUserNames`]: no second key for a current member's name)
+//!   before use. A relay can neither rename members nor add one; a
+//!   member waiting to join can name the group or adder it expects
+//!   ([`Group::expect_welcome`]).
+//! - **Keys are the members' own**: a member's current signing key is
+//!   proven by its own chain of rotations rooted in its identity key; an
+//!   adder's checkpoint cannot assign it (docs/acb.md).
 //! - **Transcript consistency** (mpENC §3.4): every application message
 //!   carries, inside its encryption, the ids of the latest messages its
 //!   author had seen; [`Group::transcript`] is the log in delivery order,
@@ -110,6 +123,7 @@
 mod book;
 mod causal;
 mod config;
+mod credential;
 mod directory;
 mod error;
 mod event;
@@ -118,12 +132,18 @@ mod ids;
 mod packet;
 mod padding;
 mod persist;
+mod prescan;
 mod receive;
+mod sync;
+#[cfg(test)]
+mod security_tests;
 pub mod vectors;
 mod vv;
 
 pub use causal::REMOVED_PEER_SYNC_MS;
+pub use book::{MAX_PARKED, MAX_PARKED_BYTES};
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
+pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUserNames};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
@@ -134,7 +154,8 @@ pub use ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
 pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};
 pub use persist::STATE_VERSION;
-pub use receive::{ASK_BACK_MS, MAX_RESEND_BYTES};
+pub use receive::{ASK_BACK_MS, MAX_BATCH_ENVELOPES, MAX_RESEND_BYTES};
 pub use sgm_acb::{Bytes, MessageId};
 pub use sgm_crypto::MemberId;
 pub use sgm_dcgka::PrekeyDirectory;
+pub use sync::{MAX_SYNC_BODY, SYNC_LABEL};
