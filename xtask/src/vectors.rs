@@ -49,6 +49,10 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_dcgka::vectors::generate_ratchet()),
     },
     VectorFile {
+        name: "mpenc.json",
+        generate: || to_json(&sgm_mpenc::vectors::generate()),
+    },
+    VectorFile {
         name: "state.json",
         generate: || to_json(&sgm_messaging::vectors::generate()),
     },

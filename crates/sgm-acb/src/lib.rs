@@ -23,9 +23,16 @@
 //! - **Causal order.** A message is delivered only after every parent and
 //!   the sender's previous message. Parents are hashes, so a delivered
 //!   message fixes its whole causal past.
-//! - **No replays, no equivocation.** A message is delivered at most once;
-//!   a second, different message with a delivered `(sender, seq)` is
-//!   rejected ([`AcbError::Equivocation`]).
+//! - **No replays; equivocation detected, and survived.** A message is
+//!   delivered at most once. A second, different, validly signed message
+//!   with a delivered `(sender, seq)` is an equivocation: it is reported
+//!   with transferable evidence ([`Equivocation`],
+//!   [`AcbEvent::Equivocation`]) and delivered as a fork
+//!   ([`Delivered::fork`]), so that honest members' messages naming
+//!   either branch are delivered everywhere (Kleppmann & Howard's
+//!   Byzantine eventual consistency). A fork never changes its sender's
+//!   key chain: a key the sender rotated away from can only add forks
+//!   ([`Fork::OtherKey`]), never messages of its main line.
 //! - **Signing-key rotation (PCS).** A sender announces a new key inside a
 //!   message signed by the old one; messages with a higher seq must use the
 //!   new key, and the old one is rejected for them
@@ -85,6 +92,7 @@ mod buffer;
 mod checkpoint;
 mod config;
 mod error;
+mod fork;
 mod membership;
 mod state;
 mod store;
@@ -98,6 +106,7 @@ pub use bytes::Bytes;
 pub use checkpoint::CHECKPOINT_VERSION;
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
+pub use fork::{EQUIVOCATION_VERSION, Equivocation, Fork, MAX_FORK_TIPS};
 pub use membership::{AllowAll, MembershipCheck};
 pub use state::STATE_VERSION;
 pub use wire::{

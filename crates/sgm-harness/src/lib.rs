@@ -2,8 +2,8 @@
 //!
 //! One interface over every group scheme of the project, so that one
 //! benchmark and one set of scenario tests compare them: DCGKA
-//! ([`dcgka::DcgkaScheme`]), and the baselines as they land (Sender Keys,
-//! pairwise fan-out, mpENC).
+//! ([`dcgka::DcgkaScheme`]), mpENC ([`mpenc::MpencScheme`]), and the
+//! baselines as they land (Sender Keys, pairwise fan-out).
 //!
 //! ```text
 //!   GroupScheme (one adapter per scheme)        Group<S> (the driver)
@@ -54,6 +54,7 @@
 pub mod dcgka;
 mod driver;
 mod error;
+pub mod mpenc;
 mod outcome;
 mod scheme;
 

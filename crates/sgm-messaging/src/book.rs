@@ -211,10 +211,19 @@ pub(crate) struct Book {
     /// (losing it on a restart allows one early ask-back).
     #[serde(skip)]
     pub(crate) asked_back_ms: Option<u64>,
+    /// Per member that equivocated, the first evidence (encoded
+    /// `sgm_acb::Equivocation`); one per known member card.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) equivocations: BTreeMap<Mid, Hex>,
     /// Per requester, the newest sync-request stamp answered (in memory
     /// only, see `sync.rs`).
     #[serde(skip)]
     pub(crate) sync_stamps: BTreeMap<Mid, u64>,
+    /// Per requester, the newest fetch stamp answered (in memory only, see
+    /// `fetch.rs`; apart from `sync_stamps`, since a fetch and the sync
+    /// request before it may arrive in either order).
+    #[serde(skip)]
+    pub(crate) fetch_stamps: BTreeMap<Mid, u64>,
     /// The largest `now_ms` this member was given (in memory only): the
     /// stamp of its next sync request.
     #[serde(skip)]
@@ -360,10 +369,13 @@ impl Book {
         }
         self.pos.insert(Mix(id), self.log.len());
         self.log.push(Mix(id));
+        // A fork (a second broadcast of the sender with this seq) keeps the
+        // first one's place: the index answers sync requests by seq.
         self.by_seq
             .entry(Mid(sender))
             .or_default()
-            .insert(seq, Mix(id));
+            .entry(seq)
+            .or_insert(Mix(id));
         vv
     }
 

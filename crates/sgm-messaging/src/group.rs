@@ -1163,6 +1163,8 @@ impl Group {
             kind: PacketKind::Sync,
             bytes: frame(&gid, Kind::Sync, &body),
         });
+        // Parents waited for that seqs cannot name (a fork's other branch).
+        acc.packets.extend(self.fetch_packet(&gid, peer)?);
         Ok(self.finish(acc, false))
     }
 }

@@ -10,6 +10,7 @@
 //! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq },
 //!                                     3: stamp, 4: signature (64); see `sync.rs` }
 //! kind 4  resend    : body = BatchPb { 1: repeated envelope }
+//! kind 5  fetch     : body = FetchPb { 1: requester (16), 2: repeated id (32) } (src/fetch.rs)
 //!
 //! PayloadPb (signed by ACB) { 1: group id, 2: DCGKA control message,
 //!   3: repeated Card { 1: user (string), 2: identity key (32), 3: signature (64) },
@@ -100,6 +101,7 @@ pub(crate) enum Kind {
     Welcome = 2,
     Sync = 3,
     Resend = 4,
+    Fetch = 5,
 }
 
 pub(crate) fn frame(group: &GroupId, kind: Kind, body: &[u8]) -> Vec<u8> {
@@ -128,6 +130,7 @@ pub(crate) fn unframe(bytes: &[u8]) -> Result<(GroupId, Kind, &[u8])> {
         2 => Kind::Welcome,
         3 => Kind::Sync,
         4 => Kind::Resend,
+        5 => Kind::Fetch,
         _ => return Err(Error::Malformed("packet kind")),
     };
     Ok((GroupId(*group), kind, body))

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use sgm_acb::{AcbError, AcbEvent, Delivered, MessageId};
+use sgm_acb::{AcbError, AcbEvent, Delivered, Fork, MessageId};
 use sgm_crypto::{CryptoRng, MemberId};
 use sgm_dcgka::messages::{ControlKind, ControlMessage};
 use sgm_dcgka::ratchet::ApplicationMessage;
@@ -17,6 +17,7 @@ use crate::config::{MAX_PARENTS, acb_config};
 use crate::credential::welcome_digest;
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
+use crate::fetch::quiet_fork_failures;
 use crate::group::{Acc, Group, Output};
 use crate::ids::Invite;
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
@@ -137,6 +138,10 @@ impl Group {
                     self.answer_sync(&gid, &body, now_ms, &mut acc)?;
                     false
                 }
+                Kind::Fetch => {
+                    self.answer_fetch(&gid, &body, &mut acc)?;
+                    false
+                }
             };
             return Ok(self.finish(acc, changed));
         }
@@ -152,7 +157,7 @@ impl Group {
             }
             // Nothing asked for a resend before joining (sync requests need
             // a group), and nothing here can answer a sync request.
-            Kind::Resend | Kind::Sync => Ok(self.finish(Acc::default(), false)),
+            Kind::Resend | Kind::Sync | Kind::Fetch => Ok(self.finish(Acc::default(), false)),
         }
     }
 
@@ -238,12 +243,28 @@ impl Group {
                     self.acb.deliver_next(&check)
                 };
                 match next {
-                    Some(d) => self.handle(d, acc, now_ms, rng, directory),
+                    Some(d) => {
+                        let fork = d.fork.map(|_| (d.id, acc.events.len()));
+                        self.handle(d, acc, now_ms, rng, directory);
+                        if let Some((id, mark)) = fork {
+                            quiet_fork_failures(acc, id, mark);
+                        }
+                    }
                     None => break,
                 }
             }
             for ev in self.acb.take_events() {
                 let (id, sender, reason) = match ev {
+                    AcbEvent::Equivocation {
+                        id,
+                        sender,
+                        seq,
+                        existing,
+                        evidence,
+                    } => {
+                        self.note_equivocation(acc, sender, seq, [existing, id], evidence);
+                        continue;
+                    }
                     AcbEvent::Rejected {
                         id,
                         sender,
@@ -397,6 +418,13 @@ impl Group {
         }
         // Delivery consistency: this broadcast acknowledges its causal past.
         self.book.acknowledged(Mid(d.sender), &vv);
+        if d.fork == Some(Fork::OtherKey) {
+            // A fork signed by a key its sender rotated away from (or one
+            // announced on a fork only): recorded above so that what names
+            // it is delivered, its payload never processed
+            // (docs/messaging.md, "Equivocation").
+            return;
+        }
         if d.sender == self.me() || self.book.removed {
             return;
         }
@@ -472,9 +500,6 @@ impl Group {
         // Only membership ops change the membership: the O(n) copies are
         // skipped for updates and acks (n of them per operation).
         let membership_op = msg.kind.is_membership_change();
-        if membership_op {
-            self.book.note_memop(op.0, d.sender, d.seq);
-        }
         let me = self.me();
         if !self.book.joined {
             let mine = match &msg.kind {
@@ -483,8 +508,11 @@ impl Group {
                 _ => false,
             };
             if !mine {
-                // History from before this member joined (its cards are
-                // in the welcome).
+                // History from before this member joined (its DGM comes
+                // with the welcome and holds these ops).
+                if membership_op {
+                    self.book.note_memop(op.0, d.sender, d.seq);
+                }
                 return;
             }
         }
@@ -524,6 +552,10 @@ impl Group {
         };
         for c in cards {
             self.register(c);
+        }
+        if membership_op {
+            // Recorded once accepted: a rejected op changes nothing.
+            self.book.note_memop(op.0, d.sender, d.seq);
         }
         if !self.book.joined {
             self.book.joined = true;
