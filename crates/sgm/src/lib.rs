@@ -9,8 +9,9 @@
 //! | [`acb`] | `sgm-acb` | authenticated causal broadcast |
 //! | [`dgm`] | `sgm-dgm` | decentralized group membership |
 //! | [`dcgka`] | `sgm-dcgka` | DCGKA and per-member message ratchets |
-//! | [`sender_keys`] | `sgm-sender-keys` | baseline: Sender Keys |
-//! | [`mpenc`] | `sgm-mpenc` | baseline: mpENC |
+//! | [`sender_keys`] | `sgm-sender-keys` | baseline: Sender Keys and pairwise fan-out |
+//! | [`mpenc`] | `sgm-mpenc` | baseline: mpENC (CLIQUES, ASKE, greeter, mpenc_js wire format) |
+//! | [`prelude`] | | the application-facing names, without clashes |
 //! | [`messaging`] | `sgm-messaging` | the façade an application uses |
 //! | [`sim`] | `sgm-sim` | deterministic network simulator |
 //!
@@ -138,6 +139,29 @@
 //! // transaction, as `Output` hands them over.
 //! # Ok::<(), sgm::messaging::Error>(())
 //! ```
+
+/// What an application names, without clashes: the façade's types (its
+/// `Config` is the group's configuration, its `Error` the façade's error)
+/// and the OS random source. Layer types with the same short names
+/// (`sgm::acb::Config`, `sgm::dcgka::Config`, `sgm::sim::Config`, the
+/// layers' `Outgoing`s) stay under their modules: `use sgm::prelude::*;`
+/// never brings two of them in.
+///
+/// ```
+/// use sgm::prelude::*;
+/// let (group, invite, prekeys) = Group::new(UserId::from("alice"), Config::default(), 8, &mut OsRng);
+/// let mut keys = KeyServer::new();
+/// keys.publish(invite.member_id(), prekeys);
+/// assert!(!group.is_member());
+/// ```
+pub mod prelude {
+    pub use sgm_crypto::OsRng;
+    pub use sgm_messaging::{
+        Config, CredentialValidator, Destination, Error, Event, ExpectedWelcome, Group, GroupId,
+        Invite, KeyServer, MemberId, NotForMe, Output, Packet, PacketKind, PrekeyDirectory, Result,
+        TranscriptEntry, UniqueUserNames, UserId, Warning,
+    };
+}
 
 pub use sgm_2sm as two_sm;
 pub use sgm_acb as acb;
