@@ -7,6 +7,9 @@
 //! cargo xtask bench dcgka [--sizes 8,16,...] [--reps R]
 //!                                        the paper's Figures 6 and 7 for sgm-dcgka at
 //!                                        n = 8..1,024 (markdown on stdout, progress on stderr)
+//! cargo xtask bench schemes [--sizes 8,16,...] [--reps R] [--schemes dcgka,sender-keys,pairwise]
+//!                                        every scheme behind sgm-harness, per operation,
+//!                                        side by side from one run
 //! ```
 //!
 //! The DCGKA table always runs optimized: from a debug build of xtask (what
@@ -16,6 +19,8 @@
 
 #[path = "bench/dcgka.rs"]
 mod dcgka;
+#[path = "bench/schemes.rs"]
+mod schemes;
 
 use std::process::Command;
 
@@ -26,7 +31,11 @@ pub(crate) const USAGE: &str =
   criterion      criterion benches only (arguments go to criterion)
   dcgka          sgm-dcgka at n = 8..1,024, paper Figures 6/7 (always --release)
     --sizes LIST   group sizes (default 8,16,32,64,128,256,512,1024)
-    --reps R       repetitions per measurement (default: 31 up to n = 128, then 21, 11, 9)";
+    --reps R       repetitions per measurement (default: 31 up to n = 128, then 21, 11, 9)
+  schemes        every scheme behind sgm-harness side by side (always --release)
+    --sizes LIST   group sizes (default 8,16,32,64,128,256)
+    --reps R       repetitions per operation (default 5)
+    --schemes LIST dcgka,sender-keys,pairwise (default all)";
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     match args.split_first() {
@@ -36,6 +45,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         Some((c, rest)) if c == "criterion" => criterion(rest),
         Some((c, rest)) if c == "dcgka" => dcgka::run(rest),
+        Some((c, rest)) if c == "schemes" => schemes::run(rest),
         Some((c, _)) if c == "help" || c == "--help" || c == "-h" => {
             eprintln!("{USAGE}");
             Ok(())

@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's tasks.
 //!
 //! - `cargo xtask vectors [--check]`: write `test-vectors/*.json` from fixed
-//!   seeds, or regenerate them in memory and fail on any difference.
+//!   seeds, or regenerate them in memory and fail on any difference; both
+//!   fail when a file has a field its section of `docs/test-vectors.md`
+//!   does not mention.
 //! - `cargo xtask bench [criterion args]`: run the criterion benchmarks.
 //! - `cargo xtask demo [--members N] [--seed S] [--loss P] [--verbose]`: the
 //!   protester scenario (DCGKA paper §2) in the simulator, with a verdict.
@@ -14,6 +16,7 @@ mod bench;
 mod demo;
 mod fuzz;
 mod soak;
+mod vector_docs;
 mod vectors;
 
 use std::process::ExitCode;

@@ -1,5 +1,7 @@
 //! `cargo xtask vectors`: every crate's known-answer vectors, one JSON file
-//! each, generated from fixed seeds.
+//! each, generated from fixed seeds. Both modes also check that every field
+//! (JSON key) of every file is mentioned in the file's section of
+//! `docs/test-vectors.md` (rule in [`crate::vector_docs`]).
 
 use std::path::{Path, PathBuf};
 
@@ -51,17 +53,32 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_mpenc::vectors::generate()),
     },
     VectorFile {
+        name: "sender-keys.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate()),
+    },
+    VectorFile {
+        name: "pairwise.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate_pairwise()),
+    },
+    VectorFile {
         name: "state.json",
         generate: || to_json(&sgm_messaging::vectors::generate()),
     },
 ];
 
-fn vector_dir() -> PathBuf {
+fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .map(|root| root.join("test-vectors"))
-        .unwrap_or_else(|| PathBuf::from("test-vectors"))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
+
+fn vector_dir() -> PathBuf {
+    repo_root().join("test-vectors")
+}
+
+/// The documentation every vector file's fields must appear in.
+const VECTOR_DOC: &str = "docs/test-vectors.md";
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let check = match args {
@@ -74,12 +91,27 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     };
     let dir = vector_dir();
+    let doc_path = repo_root().join(VECTOR_DOC);
+    let doc =
+        std::fs::read_to_string(&doc_path).map_err(|e| format!("{}: {e}", doc_path.display()))?;
     let mut stale = Vec::new();
+    let mut undocumented = Vec::new();
     for file in FILES {
         let fresh = (file.generate)();
         let again = (file.generate)();
         if fresh != again {
             return Err(format!("{}: generation is not deterministic", file.name));
+        }
+        match crate::vector_docs::undocumented_keys(&doc, file.name, &fresh) {
+            Ok(keys) if keys.is_empty() => {}
+            Ok(keys) => {
+                println!("UNDOCUMENTED {}: {}", file.name, keys.join(", "));
+                undocumented.push(format!("{}: {}", file.name, keys.join(", ")));
+            }
+            Err(e) => {
+                println!("UNDOCUMENTED {e}");
+                undocumented.push(e);
+            }
         }
         let path = dir.join(file.name);
         if check {
@@ -100,13 +132,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             println!("wrote    {}", path.display());
         }
     }
-    if stale.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
+    let mut problems = Vec::new();
+    if !stale.is_empty() {
+        problems.push(format!(
             "{} vector file(s) differ from what the code generates: {stale:?}; \
              run `cargo xtask vectors` and review the diff",
             stale.len()
-        ))
+        ));
+    }
+    if !undocumented.is_empty() {
+        problems.push(format!(
+            "vector fields not mentioned (in backticks) in their section of {VECTOR_DOC}: {}; \
+             document each field there",
+            undocumented.join("; ")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
     }
 }

@@ -1,5 +1,6 @@
-//! The envelope and its wire format (protobuf via prost derive, strict and
-//! canonical decoding). The format is documented in `docs/acb.md`.
+//! The envelope and its wire format: laid out by position (no protobuf),
+//! decoded strictly and canonically. The format is documented in
+//! `docs/acb.md`.
 //!
 //! ```text
 //! envelope   = version (1 byte, = 2) || signature (64 bytes) || body

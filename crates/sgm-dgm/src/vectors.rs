@@ -9,7 +9,8 @@
 //!                "ops": [ { "id": <32-byte hex>, "author": <hex>,
 //!                           "parents": [<hex>…], "kind": "create|add|remove|ack",
 //!                           "members": [<hex>…] } … ],      // a topological order
-//!                "orders": [[<index into ops>…] …],         // more delivery orders
+//!                "orders": [[<index into ops>…] …],         // the other delivery orders
+//!                                                           // (all if ≤ ALL_ORDERS_UP_TO, else SAMPLED_ORDERS)
 //!                "members_after": [<hex>…],                 // members()
 //!                "member_views": [ { "member": <hex>, "view": [<hex>…] } … ],
 //!                "views_at": [ { "heads": [<hex>…], "view": [<hex>…] } … ] } … ],
@@ -32,6 +33,12 @@ use crate::op::{OP_ID_LEN, Op, OpId, OpKind};
 
 /// Format version of `dgm.json`.
 pub const VECTORS_VERSION: u32 = 1;
+
+/// A case with at most this many delivery orders (linear extensions of its
+/// causal order, the listed one included) lists all of them in `orders`.
+pub const ALL_ORDERS_UP_TO: usize = 24;
+/// A case with more lists this many other distinct orders.
+pub const SAMPLED_ORDERS: usize = 6;
 
 /// The whole file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +212,62 @@ fn op_vector(op: &Op) -> OpVector {
     }
 }
 
+/// Up to `limit` linear extensions of `ops` (delivery orders that respect
+/// every parent link), in lexicographic order of their index lists: the
+/// listed order `0, 1, …` (a topological order) comes first.
+fn linear_extensions(ops: &[Op], limit: usize) -> Vec<Vec<usize>> {
+    fn extend(
+        ops: &[Op],
+        placed: &mut Vec<usize>,
+        done: &mut BTreeSet<OpId>,
+        out: &mut Vec<Vec<usize>>,
+        limit: usize,
+    ) {
+        if out.len() >= limit {
+            return;
+        }
+        if placed.len() == ops.len() {
+            out.push(placed.clone());
+            return;
+        }
+        for (i, op) in ops.iter().enumerate() {
+            if !done.contains(&op.id) && op.parents.iter().all(|p| done.contains(p)) {
+                placed.push(i);
+                done.insert(op.id);
+                extend(ops, placed, done, out, limit);
+                done.remove(&op.id);
+                placed.pop();
+            }
+        }
+    }
+    let mut out = Vec::new();
+    extend(ops, &mut Vec::new(), &mut BTreeSet::new(), &mut out, limit);
+    out
+}
+
+/// The `orders` of a case: every delivery order other than the listed one
+/// if there are at most [`ALL_ORDERS_UP_TO`] in all, else
+/// [`SAMPLED_ORDERS`] distinct pseudo-random ones.
+fn other_orders(ops: &[Op]) -> Vec<Vec<usize>> {
+    let listed: Vec<usize> = (0..ops.len()).collect();
+    let all = linear_extensions(ops, ALL_ORDERS_UP_TO + 1);
+    if all.len() <= ALL_ORDERS_UP_TO {
+        return all.into_iter().filter(|o| *o != listed).collect();
+    }
+    let mut seen: BTreeSet<Vec<usize>> = BTreeSet::from([listed]);
+    let mut out = Vec::new();
+    for k in 1..=1000u64 {
+        if out.len() == SAMPLED_ORDERS {
+            break;
+        }
+        let order = shuffled_order(ops, k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        if seen.insert(order.clone()) {
+            out.push(order);
+        }
+    }
+    out
+}
+
 /// A deterministic linear extension of `ops` (xorshift-driven).
 fn shuffled_order(ops: &[Op], seed: u64) -> Vec<usize> {
     let mut s = seed | 1;
@@ -254,9 +317,7 @@ fn case(b: Builder, description: &str) -> CaseVector {
         name: b.name.to_string(),
         description: description.to_string(),
         ops: b.ops.iter().map(op_vector).collect(),
-        orders: (1..=3u64)
-            .map(|k| shuffled_order(&b.ops, k.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
-            .collect(),
+        orders: other_orders(&b.ops),
         members_after: hexs(&dgm.members()),
         member_views: named
             .iter()

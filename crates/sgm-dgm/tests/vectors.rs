@@ -43,3 +43,70 @@ fn changed_outputs_are_caught() {
     order.cases[3].orders[0].reverse();
     assert!(replay(&order).is_err());
 }
+
+/// Every linear extension of a case's ops (index lists), stopping after
+/// `limit` of them.
+fn linear_extensions(ops: &[sgm_dgm::vectors::OpVector], limit: usize) -> Vec<Vec<usize>> {
+    fn go(
+        ops: &[sgm_dgm::vectors::OpVector],
+        placed: &mut Vec<usize>,
+        out: &mut Vec<Vec<usize>>,
+        limit: usize,
+    ) {
+        if out.len() >= limit {
+            return;
+        }
+        if placed.len() == ops.len() {
+            out.push(placed.clone());
+            return;
+        }
+        for i in 0..ops.len() {
+            let ready = !placed.contains(&i)
+                && ops[i]
+                    .parents
+                    .iter()
+                    .all(|p| placed.iter().any(|j| &ops[*j].id == p));
+            if ready {
+                placed.push(i);
+                go(ops, placed, out, limit);
+                placed.pop();
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(ops, &mut Vec::new(), &mut out, limit);
+    out
+}
+
+#[test]
+fn orders_are_distinct_and_all_of_them_where_few() {
+    use sgm_dgm::vectors::{ALL_ORDERS_UP_TO, SAMPLED_ORDERS};
+    for c in &committed().cases {
+        let listed: Vec<usize> = (0..c.ops.len()).collect();
+        let all = linear_extensions(&c.ops, ALL_ORDERS_UP_TO + 1);
+        let mut seen = std::collections::BTreeSet::new();
+        seen.insert(listed.clone());
+        for order in &c.orders {
+            assert!(
+                all.len() > ALL_ORDERS_UP_TO || all.contains(order),
+                "{}: {order:?} is no causal order",
+                c.name
+            );
+            assert!(
+                seen.insert(order.clone()),
+                "{}: order {order:?} listed twice (or is the listed order)",
+                c.name
+            );
+        }
+        if all.len() <= ALL_ORDERS_UP_TO {
+            assert_eq!(
+                c.orders.len() + 1,
+                all.len(),
+                "{}: not every order listed",
+                c.name
+            );
+        } else {
+            assert_eq!(c.orders.len(), SAMPLED_ORDERS, "{}", c.name);
+        }
+    }
+}

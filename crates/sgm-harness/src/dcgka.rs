@@ -8,23 +8,15 @@
 //! and an added one receives its welcome), a reply's the members after it.
 //! An application message goes to the sender's members.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use sgm_2sm::{PrekeyBundle, PrekeyStore, PublishedPrekeys};
+use sgm_2sm::PrekeyStore;
 use sgm_crypto::{CryptoRng, MemberId, SigningKey};
-use sgm_dcgka::{Config, Dcgka, DcgkaError, Outgoing, PrekeyDirectory};
+use sgm_dcgka::{Config, Dcgka, DcgkaError, Outgoing};
+
+pub use crate::directory::Directory;
 
 use crate::scheme::{GroupScheme, Incoming, Message, MessageKind, Processed};
-
-/// The public prekeys of every member (one one-time prekey per fetch).
-#[derive(Debug, Default, Clone)]
-pub struct Directory(pub HashMap<MemberId, PublishedPrekeys>);
-
-impl PrekeyDirectory for Directory {
-    fn fetch(&mut self, m: &MemberId) -> Option<PrekeyBundle> {
-        self.0.get_mut(m)?.fetch().ok()
-    }
-}
 
 /// sgm-dcgka behind [`GroupScheme`].
 #[derive(Debug, Clone)]

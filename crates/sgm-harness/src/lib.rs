@@ -2,8 +2,9 @@
 //!
 //! One interface over every group scheme of the project, so that one
 //! benchmark and one set of scenario tests compare them: DCGKA
-//! ([`dcgka::DcgkaScheme`]), mpENC ([`mpenc::MpencScheme`]), and the
-//! baselines as they land (Sender Keys, pairwise fan-out).
+//! ([`dcgka::DcgkaScheme`]), Sender Keys ([`sender_keys::SenderKeysScheme`]),
+//! pairwise fan-out ([`sender_keys::PairwiseScheme`]) and mpENC
+//! ([`mpenc::MpencScheme`]).
 //!
 //! ```text
 //!   GroupScheme (one adapter per scheme)        Group<S> (the driver)
@@ -52,12 +53,15 @@
 //! ```
 
 pub mod dcgka;
+mod directory;
 mod driver;
 mod error;
 pub mod mpenc;
 mod outcome;
 mod scheme;
+pub mod sender_keys;
 
+pub use directory::Directory;
 pub use driver::{Group, InFlight, Operation};
 pub use error::{HarnessError, Result};
 pub use outcome::{Decrypted, Outcome};

@@ -219,6 +219,11 @@ pub(crate) struct Book {
     /// only, see `sync.rs`).
     #[serde(skip)]
     pub(crate) sync_stamps: BTreeMap<Mid, u64>,
+    /// Per requester, the newest fetch stamp answered (in memory only, see
+    /// `fetch.rs`; apart from `sync_stamps`, since a fetch and the sync
+    /// request before it may arrive in either order).
+    #[serde(skip)]
+    pub(crate) fetch_stamps: BTreeMap<Mid, u64>,
     /// The largest `now_ms` this member was given (in memory only): the
     /// stamp of its next sync request.
     #[serde(skip)]

@@ -1164,7 +1164,7 @@ impl Group {
             bytes: frame(&gid, Kind::Sync, &body),
         });
         // Parents waited for that seqs cannot name (a fork's other branch).
-        acc.packets.extend(self.fetch_packet(&gid, peer));
+        acc.packets.extend(self.fetch_packet(&gid, peer)?);
         Ok(self.finish(acc, false))
     }
 }

@@ -162,9 +162,9 @@ mod padding;
 mod persist;
 mod prescan;
 mod receive;
-mod sync;
 #[cfg(test)]
 mod security_tests;
+mod sync;
 pub mod vectors;
 mod vv;
 
@@ -175,7 +175,7 @@ pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUse
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
-pub use fetch::{FETCH_CHAIN, MAX_FETCH_IDS};
+pub use fetch::{FETCH_CHAIN, FETCH_LABEL, MAX_FETCH_IDS};
 pub use group::{
     ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
 };

@@ -58,8 +58,8 @@ const SYNC_FIXED_MAX: usize = 128;
 /// largest group ([`MAX_PARENTS`]), about 128 KiB.
 pub const MAX_SYNC_BODY: usize = SYNC_FIXED_MAX + MAX_PARENTS * SYNC_ENTRY_MAX;
 
-/// What the signature covers.
-fn signed_part(gid: &GroupId, responder: &MemberId, unsigned: &[u8]) -> Vec<u8> {
+/// What the signature covers (of a sync request, and of a fetch).
+pub(crate) fn signed_part(gid: &GroupId, responder: &MemberId, unsigned: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + unsigned.len());
     out.extend_from_slice(&gid.0);
     out.extend_from_slice(responder.as_bytes());
@@ -71,11 +71,7 @@ impl Group {
     /// A signed request to `peer` for what this member lacks.
     pub(crate) fn sync_body_for(&mut self, peer: MemberId) -> Result<Vec<u8>> {
         let gid = self.gid()?;
-        let stamp = self
-            .book
-            .clock_ms
-            .max(self.book.last_sync_stamp.saturating_add(1));
-        self.book.last_sync_stamp = stamp;
+        let stamp = self.next_request_stamp();
         let mut req = SyncPb {
             from: self.me().as_bytes().to_vec(),
             seqs: self
@@ -97,6 +93,17 @@ impl Group {
             .to_bytes()
             .to_vec();
         Ok(req.encode_to_vec())
+    }
+
+    /// The stamp of this member's next signed request (sync or fetch): the
+    /// largest `now_ms` it was given, raised to stay strictly increasing.
+    pub(crate) fn next_request_stamp(&mut self) -> u64 {
+        let stamp = self
+            .book
+            .clock_ms
+            .max(self.book.last_sync_stamp.saturating_add(1));
+        self.book.last_sync_stamp = stamp;
+        stamp
     }
 
     /// Checks a sync request (see the module docs). `Ok(None)`: not one to

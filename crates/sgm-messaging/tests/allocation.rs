@@ -3,20 +3,19 @@
 //! checked, a 16 MiB welcome to a joined member 416 MiB, a 16 MiB resend
 //! batch of empty envelopes 288 MiB).
 //!
-//! Measured with a counting global allocator (`sgm-testalloc`, the one
-//! crate allowed an `unsafe impl`, since `GlobalAlloc` is an unsafe trait
-//! and the workspace forbids unsafe code). Its counters are process-wide,
-//! so this binary holds a single test that measures one case at a time.
+//! Measured with dhat's heap-testing allocator (`dhat::Alloc`, so the
+//! workspace needs no `unsafe impl GlobalAlloc` of its own): one profiler
+//! per case, whose `max_bytes` is the peak of what was allocated while it
+//! ran. Its counters are process-wide, so this binary holds a single test
+//! that measures one case at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 
 use common::{Direct, field, frame};
 use sgm_messaging::{Config, Group};
-use sgm_testalloc::Counting;
-
 #[global_allocator]
-static ALLOC: Counting = Counting::new();
+static ALLOC: dhat::Alloc = dhat::Alloc;
 
 /// Packet size of every case (the issue used 16 MiB; the ratio is what is
 /// bounded, and 4 MiB keeps the debug-build test fast).
@@ -33,9 +32,13 @@ fn filled(prefix: Vec<u8>, unit: &[u8]) -> Vec<u8> {
 
 /// Peak bytes allocated above the baseline while `g` receives `packet`.
 fn peak_receiving(d: &mut Direct, i: usize, packet: &[u8]) -> usize {
-    let base = ALLOC.reset_peak();
+    // Blocks allocated before the profiler started are not counted, so
+    // the peak is that of what receiving allocated (the baseline is 0).
+    let profiler = dhat::Profiler::builder().testing().build();
     let _ = d.groups[i].receive(packet, d.now, &mut d.rng, &mut d.keys);
-    ALLOC.peak().saturating_sub(base)
+    let peak = dhat::HeapStats::get().max_bytes;
+    drop(profiler);
+    peak
 }
 
 fn check(what: &str, peak: usize, len: usize, failures: &mut Vec<String>) {

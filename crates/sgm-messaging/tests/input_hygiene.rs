@@ -45,6 +45,27 @@ fn forged_sync_request_makes_no_member_send() {
     assert_eq!(sent, 0, "a forged request made alice send");
 }
 
+/// Item 9, fetch by id (packet kind 5): a fetch naming bob and the ids of
+/// alice's messages, from nobody, made alice send bob those envelopes (and
+/// up to `FETCH_CHAIN` predecessors of each, within 4 MiB). Like a sync
+/// request, it must make alice send nothing unless bob signed it.
+#[test]
+fn forged_fetch_request_makes_no_member_send() {
+    let mut d = Direct::group(3, 4);
+    bob_misses(&mut d, 3);
+    let bob = d.groups[1].me();
+    let mut body = field(1, bob.as_bytes());
+    for e in d.groups[0].transcript() {
+        body.extend(field(2, e.id.as_bytes()));
+    }
+    let forged = frame(&gid(&d.groups[0]), 5, &body);
+    let sent = match d.receive(0, &forged) {
+        Ok(out) => out.packets.len(),
+        Err(_) => 0,
+    };
+    assert_eq!(sent, 0, "a forged fetch made alice send");
+}
+
 /// Item 9: a signed request of bob's, replayed, is not answered again.
 #[test]
 fn replayed_sync_request_is_not_answered_again() {
