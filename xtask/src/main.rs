@@ -7,9 +7,12 @@
 //!   protester scenario (DCGKA paper §2) in the simulator, with a verdict.
 //! - `cargo xtask soak [--cases N]`: the property tests with N cases each
 //!   (default 1000; CI runs 32), optimized.
+//! - `cargo xtask fuzz [--seconds N] [--target T] [--build-only | --check]`: the
+//!   cargo-fuzz targets in `fuzz/`, N seconds each, on nightly.
 
 mod bench;
 mod demo;
+mod fuzz;
 mod soak;
 mod vectors;
 
@@ -26,9 +29,10 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "demo" => demo::run(rest),
         "soak" => soak::run(rest),
+        "fuzz" => fuzz::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose] | soak [--cases N]>"
+                "usage: cargo xtask <vectors [--check] | bench [criterion [args] | dcgka [--sizes ..] [--reps ..]] | demo [--members N] [--seed S] [--loss P] [--verbose] | soak [--cases N] | fuzz [--seconds N] [--target T] [--build-only | --check]>"
             );
             return if cmd == "help" {
                 ExitCode::SUCCESS

@@ -55,6 +55,10 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_sender_keys::vectors::generate_pairwise()),
     },
     VectorFile {
+        name: "mpenc.json",
+        generate: || to_json(&sgm_mpenc::vectors::generate()),
+    },
+    VectorFile {
         name: "state.json",
         generate: || to_json(&sgm_messaging::vectors::generate()),
     },

@@ -428,8 +428,11 @@ impl Session {
     fn apply(&mut self, store: &mut PrekeyStore, key: KeyRef, c: Checked) -> SecretBytes {
         if let KeyRef::ReceiverAnnounced { index } = key {
             // Forward secrecy: delete the key used and every older one.
-            self.own_keys = self.own_keys.split_off(&(index + 1));
-            self.used_below = self.used_below.max(index + 1);
+            // Saturating: `index` comes from the peer's header (it named a
+            // key we hold, but no input-set counter may overflow).
+            let above = index.saturating_add(1);
+            self.own_keys = self.own_keys.split_off(&above);
+            self.used_below = self.used_below.max(above);
         }
         if let Some(id) = c.consumed_one_time {
             store.consume_one_time_prekey(id);
@@ -439,8 +442,8 @@ impl Session {
             index: c.announced_index,
             public: c.announced,
         };
-        self.recv_seq += 1;
-        tracing::trace!(peer = %self.peer_id(), seq = self.recv_seq - 1, "2sm receive");
+        tracing::trace!(peer = %self.peer_id(), seq = self.recv_seq, "2sm receive");
+        self.recv_seq = self.recv_seq.saturating_add(1);
         c.plaintext
     }
 

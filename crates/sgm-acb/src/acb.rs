@@ -5,9 +5,10 @@ use std::ops::RangeInclusive;
 
 use bytes::Bytes;
 
-use sgm_crypto::{MemberId, SigningKey, VerifyingKey};
+use sgm_crypto::{MemberId, Signature, SigningKey, VerifyingKey};
 
 use crate::buffer::{Buffer, Dep};
+use crate::fork::{self, Equivocation, Fork, ForkTip};
 use crate::store::Store;
 use crate::{
     AcbConfig, AcbError, AcbEvent, ApiMisuse, BufferLimit, DirectPart, Envelope, MembershipCheck,
@@ -20,6 +21,8 @@ use crate::{
 pub(crate) struct KeyEpoch {
     pub(crate) from_seq: u64,
     pub(crate) key: VerifyingKey,
+    /// The previous key's rotation proof (`None` for the identity key).
+    pub(crate) proof: Option<Signature>,
 }
 
 /// What ACB knows about one sender.
@@ -27,8 +30,11 @@ pub(crate) struct KeyEpoch {
 pub(crate) struct SenderState {
     /// Never empty: the initial (identity) key first, then each rotation.
     pub(crate) keys: Vec<KeyEpoch>,
-    /// Highest seq delivered (0: none).
+    /// Highest seq delivered on the main line (0: none).
     pub(crate) delivered_seq: u64,
+    /// Delivered fork messages' tips (see `fork.rs`), oldest first,
+    /// at most [`fork::MAX_FORK_TIPS`].
+    pub(crate) forks: Vec<ForkTip>,
 }
 
 impl SenderState {
@@ -37,8 +43,10 @@ impl SenderState {
             keys: vec![KeyEpoch {
                 from_seq: 1,
                 key: initial,
+                proof: None,
             }],
             delivered_seq: 0,
+            forks: Vec::new(),
         }
     }
 
@@ -78,10 +86,16 @@ pub struct Delivered {
     pub new_signing_key: Option<VerifyingKey>,
     /// A leaf: it did not become a DAG head (see [`Envelope::leaf`]).
     pub leaf: bool,
+    /// `Some`: a fork of its sender's line: another message of the sender
+    /// with this seq was delivered here first, or it continues such a fork
+    /// (see [`Equivocation`]). Delivered so that the messages naming it
+    /// can be; what the layer above may do with its payload depends on
+    /// the key that signed it ([`Fork`]).
+    pub fork: Option<Fork>,
 }
 
 impl Delivered {
-    fn from_envelope(id: MessageId, env: Envelope, me: &MemberId) -> Self {
+    fn from_envelope(id: MessageId, env: Envelope, me: &MemberId, fork: Option<Fork>) -> Self {
         let recipients = env.direct.iter().map(|d| d.recipient).collect();
         let my_part = env
             .direct
@@ -98,6 +112,7 @@ impl Delivered {
             my_part,
             new_signing_key: env.new_signing_key,
             leaf: env.leaf,
+            fork,
         }
     }
 }
@@ -242,6 +257,22 @@ impl Acb {
     /// The key `sender` must sign its next undelivered message with.
     pub fn current_key_of(&self, sender: &MemberId) -> Option<VerifyingKey> {
         self.senders.get(sender).and_then(SenderState::current_key)
+    }
+
+    /// The key `sender`'s main line used (or, for the next seq, uses) for
+    /// `seq`: what checks an [`Equivocation`] at that seq.
+    pub fn key_for(&self, sender: &MemberId, seq: u64) -> Option<VerifyingKey> {
+        self.senders.get(sender).and_then(|s| s.key_for(seq))
+    }
+
+    /// Checks evidence against what this member knows of the sender's keys
+    /// (its main line's key for that seq).
+    pub fn check_equivocation(&self, evidence: &Equivocation) -> Result<(), AcbError> {
+        let sender = evidence.sender();
+        let key = self
+            .key_for(&sender, evidence.seq())
+            .ok_or(AcbError::UnknownSender { sender })?;
+        evidence.verify(&key)
     }
 
     /// The highest delivered seq of `sender` (0 if none; `None` if unknown).
@@ -406,6 +437,8 @@ impl Acb {
                 .pending_rotation
                 .as_ref()
                 .map(SigningKey::verifying_key),
+            // Filled in by `sign`, with the current (old) key.
+            rotation_proof: None,
             leaf,
         };
         let msg = SignedEnvelope::sign(envelope, &self.signing_key);
@@ -424,7 +457,7 @@ impl Acb {
         if let Some(new) = self.pending_rotation.take() {
             self.signing_key = new;
         }
-        self.commit_delivery(msg);
+        self.commit_delivery(msg, None);
         Ok(out)
     }
 
@@ -460,7 +493,7 @@ impl Acb {
         };
         // Immediately deliverable: check membership now, so a non-member's
         // message is an error for this call (and the state is untouched).
-        if matches!(self.unmet(msg.envelope()), Unmet::Nothing)
+        if matches!(self.unmet(msg.envelope(), key), Unmet::Nothing)
             && !self.buffer.has_ready()
             && !membership.is_member(&msg.envelope().sender, &msg.envelope().parents)
         {
@@ -499,7 +532,7 @@ impl Acb {
 
     /// Delivers the next message whose predecessors are all delivered, or
     /// returns `None` if there is none. Messages that fail their delivery-time
-    /// checks (membership, key in effect, equivocation) are skipped and
+    /// checks (membership, key in effect) are skipped and
     /// reported through [`Acb::take_events`].
     pub fn deliver_next(&mut self, membership: &impl MembershipCheck) -> Option<Delivered> {
         while let Some(entry) = self.buffer.pop_ready() {
@@ -507,7 +540,7 @@ impl Acb {
             let env = entry.msg.envelope();
             let sender = env.sender;
             match self.delivery_check(&entry.msg, entry.verified_with, membership) {
-                Ok(()) => return Some(self.commit_delivery(entry.msg)),
+                Ok(fork) => return Some(self.commit_delivery(entry.msg, fork)),
                 Err(error) => {
                     let seq = env.seq;
                     self.push_event(AcbEvent::Rejected { id, sender, error });
@@ -550,29 +583,33 @@ impl Acb {
                 parent: *parent,
             });
         }
-        if seq <= st.delivered_seq {
-            // The seq is taken: verify under the key of that seq so that a
-            // forgery is reported as such, then report the conflict.
-            let key = st.key_for(seq);
-            if !key.is_some_and(|k| msg.verify(&k)) {
-                return Err(classify_bad_signature(&msg, st));
+        let verified_with = if seq <= st.delivered_seq {
+            // The seq is taken on the main line: a second message validly
+            // signed under that seq's key (or continuing a fork) is a fork,
+            // kept so that what names it can be delivered (fork.rs); a
+            // forgery is reported as such.
+            match st
+                .key_for(seq)
+                .filter(|k| msg.verify(k))
+                .or_else(|| fork::fork_key(&st.forks, &msg))
+            {
+                Some(k) => Some(k),
+                None => return Err(classify_bad_signature(&msg, st)),
             }
-            return Err(AcbError::Equivocation {
-                id,
-                sender,
-                seq,
-                existing: self.delivered_by_seq.get(&(sender, seq)).copied(),
-            });
-        }
-        let (definitive, tentative) = self.key_outlook(&sender, st, seq);
-        let verified_with = match tentative {
-            Some(k) if msg.verify(&k) => Some(k),
-            _ if definitive => return Err(classify_bad_signature(&msg, st)),
-            _ => None,
+        } else {
+            let (definitive, tentative) = self.key_outlook(&sender, st, seq);
+            match tentative {
+                Some(k) if msg.verify(&k) => Some(k),
+                _ => match fork::fork_key(&st.forks, &msg) {
+                    Some(k) => Some(k),
+                    None if definitive => return Err(classify_bad_signature(&msg, st)),
+                    None => None,
+                },
+            }
         };
         // Bounds apply to messages that will wait. A deliverable message
         // (which may be the one unblocking a full share) passes through.
-        let waits = !matches!(self.unmet(env), Unmet::Nothing);
+        let waits = !matches!(self.unmet(env, verified_with), Unmet::Nothing);
         let (count, unverified) = self.buffer.counts(&sender);
         let limit = if !waits {
             None
@@ -633,20 +670,25 @@ impl Acb {
         (definitive, key)
     }
 
-    /// The first dependency of `env` that is not delivered.
-    fn unmet(&self, env: &Envelope) -> Unmet {
+    /// The first dependency of `env` that is not delivered. The sender's
+    /// previous seq is met by its main line, or, for a message verified
+    /// under a fork tip's key (`verified_with`), by that fork.
+    fn unmet(&self, env: &Envelope, verified_with: Option<VerifyingKey>) -> Unmet {
         if !self.rejected.is_empty()
             && let Some(p) = env.parents.iter().find(|p| self.rejected.contains(p))
         {
             return Unmet::Rejected(*p);
         }
-        let delivered_seq = self
-            .senders
-            .get(&env.sender)
-            .map(|s| s.delivered_seq)
-            .unwrap_or(0);
+        let st = self.senders.get(&env.sender);
+        let delivered_seq = st.map(|s| s.delivered_seq).unwrap_or(0);
         if env.seq > 1 && delivered_seq < env.seq - 1 {
-            return Unmet::Dep(Dep::Seq(env.sender, env.seq - 1));
+            let on_fork = match (st, verified_with) {
+                (Some(st), Some(k)) => fork::is_tip(&st.forks, env.seq - 1, &k),
+                _ => false,
+            };
+            if !on_fork {
+                return Unmet::Dep(Dep::Seq(env.sender, env.seq - 1));
+            }
         }
         match env.parents.iter().find(|p| !self.delivered.contains_key(p)) {
             Some(p) => Unmet::Dep(Dep::Id(*p)),
@@ -665,7 +707,7 @@ impl Acb {
         // `deliver_next`).
         // Evicting waiting messages changes neither what is delivered nor
         // what is rejected, so this stays valid below.
-        let unmet = self.unmet(msg.envelope());
+        let unmet = self.unmet(msg.envelope(), verified_with);
         let ready = matches!(unmet, Unmet::Nothing);
         while !ready
             && self.buffer.len() > 0
@@ -739,63 +781,84 @@ impl Acb {
         }
     }
 
-    /// The checks made when all predecessors are delivered.
+    /// The checks made when all predecessors are delivered. `Ok(None)`:
+    /// the next message of the sender's main line; `Ok(Some(key))`: a fork
+    /// (fork.rs), verified under `key`.
     fn delivery_check(
         &self,
         msg: &SignedEnvelope,
         verified_with: Option<VerifyingKey>,
         membership: &impl MembershipCheck,
-    ) -> Result<(), AcbError> {
+    ) -> Result<Option<VerifyingKey>, AcbError> {
         let env = msg.envelope();
         let id = msg.id();
         let st = self
             .senders
             .get(&env.sender)
             .ok_or(AcbError::UnknownSender { sender: env.sender })?;
-        if env.seq != st.delivered_seq.saturating_add(1) {
-            return Err(AcbError::Equivocation {
-                id,
-                sender: env.sender,
-                seq: env.seq,
-                existing: self.delivered_by_seq.get(&(env.sender, env.seq)).copied(),
-            });
-        }
-        let key = st.current_key();
-        let ok = match (verified_with, key) {
-            (Some(v), Some(k)) if v == k => true,
-            (_, Some(k)) => msg.verify(&k),
-            (_, None) => false,
+        let verifies = |k: &VerifyingKey| verified_with == Some(*k) || msg.verify(k);
+        let branch = if env.seq == st.delivered_seq.saturating_add(1)
+            && st.current_key().is_some_and(|k| verifies(&k))
+        {
+            None
+        } else {
+            let key = if env.seq <= st.delivered_seq {
+                st.key_for(env.seq).filter(verifies)
+            } else {
+                None
+            };
+            let key = key
+                .or_else(|| {
+                    verified_with.filter(|k| fork::is_tip(&st.forks, env.seq.saturating_sub(1), k))
+                })
+                .or_else(|| fork::fork_key(&st.forks, msg));
+            match key {
+                Some(k) => Some(k),
+                None => return Err(classify_bad_signature(msg, st)),
+            }
         };
-        if !ok {
-            return Err(classify_bad_signature(msg, st));
-        }
         if !membership.is_member(&env.sender, &env.parents) {
             return Err(AcbError::NonMember {
                 id,
                 sender: env.sender,
             });
         }
-        Ok(())
+        Ok(branch)
     }
 
-    /// Marks a message delivered and wakes what waited on it.
-    fn commit_delivery(&mut self, msg: SignedEnvelope) -> Delivered {
+    /// Marks a message delivered and wakes what waited on it. `fork`: it is
+    /// a fork verified under that key (see [`Acb::delivery_check`]).
+    fn commit_delivery(&mut self, msg: SignedEnvelope, fork: Option<VerifyingKey>) -> Delivered {
         let id = msg.id();
+        let kind = fork.map(|key| {
+            let current = self.current_key_of(&msg.envelope().sender) == Some(key);
+            self.note_fork(&msg, key);
+            if current {
+                Fork::CurrentKey
+            } else {
+                Fork::OtherKey
+            }
+        });
         let (env, bytes) = msg.into_parts();
         self.delivered.insert(id, (env.sender, env.seq));
-        self.delivered_by_seq.insert((env.sender, env.seq), id);
+        if fork.is_none() {
+            self.delivered_by_seq.insert((env.sender, env.seq), id);
+        }
         if !env.leaf {
             for p in &env.parents {
                 self.heads.remove(p);
             }
             self.heads.insert(id);
         }
-        if let Some(st) = self.senders.get_mut(&env.sender) {
+        if fork.is_none()
+            && let Some(st) = self.senders.get_mut(&env.sender)
+        {
             st.delivered_seq = env.seq;
             if let Some(k) = env.new_signing_key {
                 st.keys.push(KeyEpoch {
                     from_seq: env.seq.saturating_add(1),
                     key: k,
+                    proof: env.rotation_proof,
                 });
             }
         }
@@ -811,7 +874,43 @@ impl Acb {
                 self.requeue(woken);
             }
         }
-        Delivered::from_envelope(id, env, &self.me)
+        Delivered::from_envelope(id, env, &self.me, kind)
+    }
+
+    /// Records a fork being delivered: its tip, and the evidence if it
+    /// conflicts with the main line's message at its seq (signed by the
+    /// same key).
+    fn note_fork(&mut self, msg: &SignedEnvelope, key: VerifyingKey) {
+        let env = msg.envelope();
+        let (sender, seq) = (env.sender, env.seq);
+        let tip = ForkTip {
+            seq,
+            key_after: env.new_signing_key.unwrap_or(key),
+        };
+        let Some(st) = self.senders.get_mut(&sender) else {
+            return;
+        };
+        fork::push_tip(&mut st.forks, tip);
+        if st.key_for(seq) != Some(key) || seq > st.delivered_seq {
+            // Continues a fork (its conflict was reported at the fork).
+            return;
+        }
+        let Some(existing) = self.delivered_by_seq.get(&(sender, seq)).copied() else {
+            return;
+        };
+        let evidence = self
+            .store
+            .get(&existing)
+            .and_then(|b| SignedEnvelope::decode_with(b.clone(), self.config.decode_limits()).ok())
+            .and_then(|first| Equivocation::new(first, msg.clone()).ok())
+            .map(Box::new);
+        self.push_event(AcbEvent::Equivocation {
+            id: msg.id(),
+            sender,
+            seq,
+            existing,
+            evidence,
+        });
     }
 
     /// Re-examines a woken entry: wait on its next dependency, or ready.
@@ -819,7 +918,22 @@ impl Acb {
         let Some(entry) = self.buffer.get(&id) else {
             return;
         };
-        match self.unmet(entry.msg.envelope()) {
+        let mut verified_with = entry.verified_with;
+        if verified_with.is_none() {
+            // It may continue a fork delivered since it arrived.
+            let key = self
+                .senders
+                .get(&entry.msg.envelope().sender)
+                .and_then(|st| fork::fork_key(&st.forks, &entry.msg));
+            if let Some(k) = key {
+                self.buffer.set_verified(&id, k);
+                verified_with = Some(k);
+            }
+        }
+        let Some(entry) = self.buffer.get(&id) else {
+            return;
+        };
+        match self.unmet(entry.msg.envelope(), verified_with) {
             Unmet::Nothing => self.buffer.make_ready(id),
             Unmet::Dep(d) => self.buffer.wait(id, d),
             Unmet::Rejected(parent) => {
@@ -850,7 +964,7 @@ impl Acb {
                 let Some(e) = self.buffer.get(&id) else {
                     continue;
                 };
-                match self.unmet(e.msg.envelope()) {
+                match self.unmet(e.msg.envelope(), e.verified_with) {
                     Unmet::Nothing => self.buffer.make_ready(id),
                     Unmet::Dep(d) => self.buffer.wait(id, d),
                     Unmet::Rejected(parent) => {
@@ -880,7 +994,7 @@ impl Acb {
         verified_with: Option<VerifyingKey>,
         arrived: u64,
     ) {
-        let dep = match self.unmet(msg.envelope()) {
+        let dep = match self.unmet(msg.envelope(), verified_with) {
             Unmet::Dep(d) => Some(d),
             Unmet::Nothing | Unmet::Rejected(_) => None,
         };

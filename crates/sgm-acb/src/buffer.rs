@@ -140,6 +140,19 @@ impl Buffer {
         }
     }
 
+    /// Records that a waiting entry's signature verified under `key` (it
+    /// continues a fork delivered after it arrived).
+    pub(crate) fn set_verified(&mut self, id: &MessageId, key: VerifyingKey) {
+        if let Some(e) = self.entries.get_mut(id) {
+            if e.verified_with.is_none()
+                && let Some(c) = self.sender_counts.get_mut(&e.msg.envelope().sender)
+            {
+                c.1 = c.1.saturating_sub(1);
+            }
+            e.verified_with = Some(key);
+        }
+    }
+
     pub(crate) fn make_ready(&mut self, id: MessageId) {
         if let Some(e) = self.entries.get_mut(&id) {
             e.waiting_on = None;

@@ -8,16 +8,49 @@
 //! heads. The joiner treats all of it as delivered; messages concurrent with
 //! the add are still received and delivered normally.
 //!
-//! The checkpoint holds no secrets, but it is trusted: a joiner believes the
-//! adder about history, exactly as it believes the adder's membership
-//! history in the DCGKA welcome. Deliver it only over an authenticated
-//! channel.
+//! The checkpoint holds no secrets, but it is trusted about history: a
+//! joiner believes the adder about what was delivered, exactly as it
+//! believes the adder's membership history in the DCGKA welcome. Deliver it
+//! only over an authenticated channel. It is not trusted about keys: every
+//! sender's key chain must start at the identity key its id is derived
+//! from, and each rotation's proof must verify under the key before it
+//! (issue 10 item 4; [`AcbError::BadKeyChain`]).
 
 use prost::Message as _;
-use sgm_crypto::SigningKey;
+use sgm_crypto::{MemberId, SigningKey};
 
+use crate::acb::SenderState;
 use crate::state::{DeliveredWire, SenderWire, bad, msg_id};
+use crate::wire::rotation_statement;
 use crate::{Acb, AcbConfig, AcbError, ApiMisuse};
+
+/// Checks that `st`'s keys are `sender`'s own: the first is the identity key
+/// the id is derived from, valid from seq 1; each later one starts after the
+/// one before (and no later than the seq after the last delivered, since the
+/// message announcing it was delivered), and its proof verifies under the
+/// key before it.
+fn verify_chain(sender: &MemberId, st: &SenderState) -> Result<(), AcbError> {
+    let bad_chain = || AcbError::BadKeyChain { sender: *sender };
+    let (first, rest) = st.keys.split_first().ok_or_else(bad_chain)?;
+    if first.from_seq != 1
+        || first.proof.is_some()
+        || MemberId::from_identity_key(&first.key) != *sender
+    {
+        return Err(bad_chain());
+    }
+    let mut prev = first;
+    for k in rest {
+        let proof = k.proof.as_ref().ok_or_else(bad_chain)?;
+        let ordered =
+            k.from_seq > prev.from_seq && k.from_seq <= st.delivered_seq.saturating_add(1);
+        let statement = rotation_statement(sender, k.from_seq, &k.key);
+        if !ordered || prev.key.verify(&statement, proof).is_err() {
+            return Err(bad_chain());
+        }
+        prev = k;
+    }
+    Ok(())
+}
 
 /// Version of the checkpoint encoding.
 pub const CHECKPOINT_VERSION: u32 = 1;
@@ -82,6 +115,13 @@ impl Acb {
         let me = acb.me;
         let own = acb.senders.get(&me).cloned();
         acb.load_senders(&wire.senders)?;
+        // Keys are not the adder's to assert: each chain must be provable
+        // from its sender's own signatures (issue 10 item 4).
+        for (id, st) in &acb.senders {
+            if *id != me {
+                verify_chain(id, st)?;
+            }
+        }
         // The joiner's own sender state is its own, whatever the checkpoint says.
         if let Some(own) = own {
             acb.senders.insert(me, own);

@@ -54,6 +54,10 @@ pub enum Malformed {
     /// The announced signing key is not a valid Ed25519 public key.
     #[error("announced signing key is not a valid Ed25519 key")]
     NewSigningKey,
+    /// Equivocation evidence whose two envelopes do not conflict (another
+    /// sender or seq, or the same message twice).
+    #[error("the two envelopes are not an equivocation")]
+    NotAnEquivocation,
 }
 
 /// Which buffer bound was hit.
@@ -94,6 +98,16 @@ pub enum AcbError {
         /// The bound.
         max: usize,
     },
+    /// A checkpoint's key chain for `sender` is not provable from the
+    /// sender's own signatures: its first key is not the one the id is
+    /// derived from, or a rotation's proof does not verify under the key
+    /// before it, or its seqs are out of order (a malicious adder assigning
+    /// a member a key; issue 10 item 4).
+    #[error("checkpoint key chain of {sender:?} is not the sender's own")]
+    BadKeyChain {
+        /// The sender whose chain is bad.
+        sender: MemberId,
+    },
     /// No verifying key is registered for the sender.
     #[error("unknown sender {sender:?}")]
     UnknownSender {
@@ -131,20 +145,6 @@ pub enum AcbError {
         id: MessageId,
         /// The sender.
         sender: MemberId,
-    },
-    /// A second, different message with a `(sender, seq)` that is already
-    /// taken by a delivered message: the sender equivocated, or an old key
-    /// was abused.
-    #[error("{sender:?} seq {seq}: {id:?} conflicts with delivered {existing:?}")]
-    Equivocation {
-        /// The rejected message.
-        id: MessageId,
-        /// The sender.
-        sender: MemberId,
-        /// The sequence number.
-        seq: u64,
-        /// The delivered message with that seq (if still known).
-        existing: Option<MessageId>,
     },
     /// The message depends on a message that was rejected, so it can never
     /// be delivered.
@@ -210,8 +210,8 @@ pub enum ApiMisuse {
 #[non_exhaustive]
 pub enum AcbEvent {
     /// It was checked when its predecessors were delivered and failed (bad
-    /// signature, rotated-out key, non-member, equivocation) or depends on a
-    /// message that failed.
+    /// signature, rotated-out key, non-member) or depends on a message
+    /// that failed.
     Rejected {
         /// The message.
         id: MessageId,
@@ -229,6 +229,22 @@ pub enum AcbEvent {
         sender: MemberId,
         /// The bound.
         limit: BufferLimit,
+    },
+    /// It was delivered as a fork ([`crate::Delivered::fork`]): its sender
+    /// signed it and the delivered `existing` with the same seq. Not a
+    /// drop: reported so that the layer above can act on the evidence.
+    Equivocation {
+        /// The fork delivered.
+        id: MessageId,
+        /// The sender that equivocated.
+        sender: MemberId,
+        /// The seq it used twice.
+        seq: u64,
+        /// The message delivered first with that seq (the main line's).
+        existing: MessageId,
+        /// Both signed envelopes, if `existing` was still in the re-send
+        /// store (bounded) to build it from.
+        evidence: Option<Box<crate::Equivocation>>,
     },
     /// It waited more than `buffer_max_age` receive calls for predecessors
     /// that never arrived (forged or lost parent ids).

@@ -23,14 +23,27 @@
 //! - **Causal order.** A message is delivered only after every parent and
 //!   the sender's previous message. Parents are hashes, so a delivered
 //!   message fixes its whole causal past.
-//! - **No replays, no equivocation.** A message is delivered at most once;
-//!   a second, different message with a delivered `(sender, seq)` is
-//!   rejected ([`AcbError::Equivocation`]).
+//! - **No replays; equivocation detected, and survived.** A message is
+//!   delivered at most once. A second, different, validly signed message
+//!   with a delivered `(sender, seq)` is an equivocation: it is reported
+//!   with transferable evidence ([`Equivocation`],
+//!   [`AcbEvent::Equivocation`]) and delivered as a fork
+//!   ([`Delivered::fork`]), so that honest members' messages naming
+//!   either branch are delivered everywhere (Kleppmann & Howard's
+//!   Byzantine eventual consistency). A fork never changes its sender's
+//!   key chain: a key the sender rotated away from can only add forks
+//!   ([`Fork::OtherKey`]), never messages of its main line.
 //! - **Signing-key rotation (PCS).** A sender announces a new key inside a
 //!   message signed by the old one; messages with a higher seq must use the
 //!   new key, and the old one is rejected for them
 //!   ([`AcbError::RotatedOutKey`]), so an adversary holding an old key
-//!   cannot impersonate the sender after its next update.
+//!   cannot impersonate the sender after its next update. Each rotation
+//!   carries a proof (the old key's signature over sender, first seq and
+//!   new key), so a sender's current key is provable from its own
+//!   signatures alone: a [checkpoint](Acb::checkpoint) carries every
+//!   sender's chain and [`Acb::adopt_checkpoint`] verifies it
+//!   ([`AcbError::BadKeyChain`]); whoever hands a joiner a checkpoint
+//!   cannot assign a member a key.
 //! - **Membership.** A [`MembershipCheck`] is consulted just before each
 //!   delivery; non-members are rejected ([`AcbError::NonMember`]).
 //! - **Bounded memory.** Waiting messages are bounded by count, bytes, per
@@ -79,6 +92,7 @@ mod buffer;
 mod checkpoint;
 mod config;
 mod error;
+mod fork;
 mod membership;
 mod state;
 mod store;
@@ -92,9 +106,10 @@ pub use bytes::Bytes;
 pub use checkpoint::CHECKPOINT_VERSION;
 pub use config::AcbConfig;
 pub use error::{AcbError, AcbEvent, ApiMisuse, BufferLimit, Malformed};
+pub use fork::{EQUIVOCATION_VERSION, Equivocation, Fork, MAX_FORK_TIPS};
 pub use membership::{AllowAll, MembershipCheck};
 pub use state::STATE_VERSION;
 pub use wire::{
-    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, SIGNATURE_LABEL,
-    SignedEnvelope, WIRE_VERSION,
+    DirectPart, Envelope, MESSAGE_ID_LABEL, MESSAGE_ID_LEN, MessageId, ROTATION_LABEL,
+    SIGNATURE_LABEL, SignedEnvelope, WIRE_VERSION, rotation_statement,
 };

@@ -4,9 +4,10 @@
 
 use bytes::Bytes;
 use prost::Message as _;
-use sgm_crypto::{MemberId, Secret, SecretBytes, SigningKey, VerifyingKey};
+use sgm_crypto::{MemberId, Secret, SecretBytes, Signature, SigningKey, VerifyingKey};
 
 use crate::acb::{KeyEpoch, SenderState};
+use crate::fork::{ForkTip, push_tip};
 use crate::{Acb, AcbConfig, AcbError, ApiMisuse, MessageId, SignedEnvelope};
 
 /// Version of the persisted-state format.
@@ -36,6 +37,19 @@ struct StateWire {
     tick: u64,
     #[prost(bytes = "vec", tag = "11")]
     me: Vec<u8>,
+    /// Fork tips (fork.rs), per sender oldest first.
+    #[prost(message, repeated, tag = "12")]
+    forks: Vec<ForkWire>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ForkWire {
+    #[prost(bytes = "vec", tag = "1")]
+    sender: Vec<u8>,
+    #[prost(uint64, tag = "2")]
+    seq: u64,
+    #[prost(bytes = "vec", tag = "3")]
+    key_after: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -54,6 +68,9 @@ pub(crate) struct KeyEpochWire {
     pub(crate) from_seq: u64,
     #[prost(bytes = "vec", tag = "2")]
     pub(crate) key: Vec<u8>,
+    /// The rotation proof by the previous key (empty for the identity key).
+    #[prost(bytes = "vec", tag = "3")]
+    pub(crate) proof: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -64,6 +81,9 @@ pub(crate) struct DeliveredWire {
     pub(crate) sender: Vec<u8>,
     #[prost(uint64, tag = "3")]
     pub(crate) seq: u64,
+    /// Delivered as a fork (fork.rs), not on the sender's main line.
+    #[prost(bool, tag = "4")]
+    pub(crate) fork: bool,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -133,6 +153,17 @@ impl Acb {
                 .collect(),
             tick: self.tick,
             me: self.me.as_bytes().to_vec(),
+            forks: self
+                .senders
+                .iter()
+                .flat_map(|(id, st)| {
+                    st.forks.iter().map(|t| ForkWire {
+                        sender: id.as_bytes().to_vec(),
+                        seq: t.seq,
+                        key_after: t.key_after.as_bytes().to_vec(),
+                    })
+                })
+                .collect(),
         };
         SecretBytes::new(wire.encode_to_vec())
     }
@@ -158,6 +189,17 @@ impl Acb {
             return Err(bad("own sender state missing"));
         }
         acb.load_delivered(&wire.delivered)?;
+        for f in &wire.forks {
+            let tip = ForkTip {
+                seq: f.seq,
+                key_after: vk(&f.key_after)?,
+            };
+            let st = acb
+                .senders
+                .get_mut(&member(&f.sender)?)
+                .ok_or(bad("fork of an unknown sender"))?;
+            push_tip(&mut st.forks, tip);
+        }
         for h in &wire.heads {
             acb.heads.insert(msg_id(h)?);
         }
@@ -201,6 +243,7 @@ impl Acb {
                     .map(|e| KeyEpochWire {
                         from_seq: e.from_seq,
                         key: e.key.as_bytes().to_vec(),
+                        proof: e.proof.map(|p| p.to_bytes().to_vec()).unwrap_or_default(),
                     })
                     .collect(),
             })
@@ -216,6 +259,7 @@ impl Acb {
                 id: id.as_bytes().to_vec(),
                 sender: sender.as_bytes().to_vec(),
                 seq: *seq,
+                fork: self.delivered_by_seq.get(&(*sender, *seq)) != Some(id),
             })
             .collect();
         delivered.sort_by(|a, b| (&a.sender, a.seq, &a.id).cmp(&(&b.sender, b.seq, &b.id)));
@@ -232,6 +276,13 @@ impl Acb {
                     Ok(KeyEpoch {
                         from_seq: k.from_seq,
                         key: vk(&k.key)?,
+                        proof: match k.proof.len() {
+                            0 => None,
+                            _ => Some(
+                                Signature::from_slice(&k.proof)
+                                    .map_err(|_| bad("rotation proof"))?,
+                            ),
+                        },
                     })
                 })
                 .collect::<Result<Vec<_>, AcbError>>()?;
@@ -243,6 +294,7 @@ impl Acb {
                 SenderState {
                     keys,
                     delivered_seq: s.delivered_seq,
+                    forks: Vec::new(),
                 },
             );
         }
@@ -253,7 +305,9 @@ impl Acb {
         for d in delivered {
             let (id, sender) = (msg_id(&d.id)?, member(&d.sender)?);
             self.delivered.insert(id, (sender, d.seq));
-            self.delivered_by_seq.insert((sender, d.seq), id);
+            if !d.fork {
+                self.delivered_by_seq.insert((sender, d.seq), id);
+            }
         }
         Ok(())
     }

@@ -368,13 +368,24 @@ pub fn replay(v: &AcbVectors) -> Result<(), String> {
             None => None,
             Some(k) => Some(VerifyingKey::from_slice(&unhex(k)?).map_err(|e| e.to_string())?),
         };
+        let sender = MemberId::from_slice(&unhex(&m.sender)?).map_err(|e| e.to_string())?;
+        // The rotation proof is the signer's signature over the rotation
+        // statement (deterministic Ed25519), so the vector need not list it.
+        let rotation_proof = new_signing_key.as_ref().map(|k| {
+            signer.sign(&crate::wire::rotation_statement(
+                &sender,
+                m.seq.saturating_add(1),
+                k,
+            ))
+        });
         let envelope = Envelope {
-            sender: MemberId::from_slice(&unhex(&m.sender)?).map_err(|e| e.to_string())?,
+            sender,
             seq: m.seq,
             parents,
             payload: unhex(&m.payload)?,
             direct,
             new_signing_key,
+            rotation_proof,
             leaf: m.leaf,
         };
         check(

@@ -13,7 +13,7 @@ use core::fmt;
 
 use bytes::Bytes;
 
-use sgm_crypto::{MEMBER_ID_LEN, MemberId, Signature, SigningKey, VerifyingKey};
+use sgm_crypto::{MEMBER_ID_LEN, MemberId, SIGNATURE_LEN, Signature, SigningKey, VerifyingKey};
 
 use crate::body_codec::{Reader, put_len_prefixed, put_varint};
 use crate::{AcbError, Malformed};
@@ -101,6 +101,12 @@ pub struct Envelope {
     /// A signing-key rotation: messages with a higher `seq` must be signed by
     /// this key. This message itself is signed by the previous key.
     pub new_signing_key: Option<VerifyingKey>,
+    /// With `new_signing_key`: the previous key's signature over
+    /// [`rotation_statement`], so that the rotation can be proven without
+    /// this envelope (a checkpoint carries it; docs/acb.md). Checked with
+    /// the envelope's signature; [`SignedEnvelope::sign`] fills it in when
+    /// absent.
+    pub rotation_proof: Option<Signature>,
     /// A leaf is never named as a parent: delivering it leaves the DAG heads
     /// as they were. For messages nothing later depends on except its
     /// sender's next message (which follows it by `seq` anyway), such as
@@ -110,7 +116,22 @@ pub struct Envelope {
     pub leaf: bool,
 }
 
-/// `flags` byte: a new signing key follows.
+/// Domain label of a rotation proof ([`rotation_statement`]).
+pub const ROTATION_LABEL: &[u8] = b"sgm acb key rotation v1";
+
+/// What a rotation proof signs: `ROTATION_LABEL ‖ sender ‖ u64be(from_seq)
+/// ‖ new key`, where `from_seq` is the first seq signed by the new key (the
+/// announcing message's seq + 1).
+pub fn rotation_statement(sender: &MemberId, from_seq: u64, new_key: &VerifyingKey) -> Vec<u8> {
+    let mut m = Vec::with_capacity(ROTATION_LABEL.len() + MEMBER_ID_LEN + 8 + 32);
+    m.extend_from_slice(ROTATION_LABEL);
+    m.extend_from_slice(sender.as_bytes());
+    m.extend_from_slice(&from_seq.to_be_bytes());
+    m.extend_from_slice(new_key.as_bytes());
+    m
+}
+
+/// `flags` byte: a new signing key and its rotation proof follow.
 const FLAG_ROTATION: u8 = 1;
 /// `flags` byte: the message is a leaf.
 const FLAG_LEAF: u8 = 2;
@@ -152,6 +173,10 @@ impl Envelope {
         out.push(flags);
         if let Some(k) = &self.new_signing_key {
             out.extend_from_slice(k.as_bytes());
+            // A missing proof encodes as zeros (an envelope built by hand and
+            // not signed with `SignedEnvelope::sign`); it never verifies.
+            let proof = self.rotation_proof.map(|p| p.to_bytes());
+            out.extend_from_slice(&proof.unwrap_or([0; SIGNATURE_LEN]));
         }
         out
     }
@@ -205,13 +230,13 @@ impl Envelope {
         if flags & !(FLAG_ROTATION | FLAG_LEAF) != 0 {
             return Err(Malformed::NotCanonical);
         }
-        let new_signing_key = if flags & FLAG_ROTATION != 0 {
-            Some(
-                VerifyingKey::from_slice(&r.array::<32>()?)
-                    .map_err(|_| Malformed::NewSigningKey)?,
-            )
+        let (new_signing_key, rotation_proof) = if flags & FLAG_ROTATION != 0 {
+            let key = VerifyingKey::from_slice(&r.array::<32>()?)
+                .map_err(|_| Malformed::NewSigningKey)?;
+            let proof = Signature::from_bytes(r.array::<SIGNATURE_LEN>()?);
+            (Some(key), Some(proof))
         } else {
-            None
+            (None, None)
         };
         r.finish()?;
         Ok(Self {
@@ -221,6 +246,7 @@ impl Envelope {
             payload,
             direct,
             new_signing_key,
+            rotation_proof,
             leaf: flags & FLAG_LEAF != 0,
         })
     }
@@ -258,7 +284,12 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 impl SignedEnvelope {
     /// Signs `envelope` with `key` and encodes it. `parents` and `direct` must
     /// already be in canonical (strictly ascending) order.
-    pub fn sign(envelope: Envelope, key: &SigningKey) -> Self {
+    pub fn sign(mut envelope: Envelope, key: &SigningKey) -> Self {
+        if let (Some(new), None) = (&envelope.new_signing_key, &envelope.rotation_proof) {
+            let from_seq = envelope.seq.saturating_add(1);
+            envelope.rotation_proof =
+                Some(key.sign(&rotation_statement(&envelope.sender, from_seq, new)));
+        }
         let body = envelope.encode_body();
         let signature = key.sign(&signed_message(&body));
         let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
@@ -317,11 +348,24 @@ impl SignedEnvelope {
         })
     }
 
-    /// Checks the signature under `key`.
+    /// Checks the signature under `key`, and a rotation's proof under the
+    /// same (old) key.
     pub fn verify(&self, key: &VerifyingKey) -> bool {
         // Decoding is canonical, so the body as received is the body signed.
         let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
-        key.verify(&signed_message(body), &self.signature).is_ok()
+        if key.verify(&signed_message(body), &self.signature).is_err() {
+            return false;
+        }
+        let env = &self.envelope;
+        match (&env.new_signing_key, &env.rotation_proof) {
+            (None, None) => true,
+            (Some(new), Some(proof)) => {
+                let from_seq = env.seq.saturating_add(1);
+                key.verify(&rotation_statement(&env.sender, from_seq, new), proof)
+                    .is_ok()
+            }
+            _ => false,
+        }
     }
 
     /// The signed fields.

@@ -28,6 +28,7 @@ fn env(sender: u8, seq: u64, parents: Vec<MessageId>, payload: &[u8]) -> Envelop
         payload: payload.to_vec(),
         direct: vec![],
         new_signing_key: None,
+        rotation_proof: None,
         leaf: false,
     }
 }
@@ -124,18 +125,33 @@ fn replays_and_equivocation() {
     // An exact replay is a duplicate: not delivered again.
     let r = b.receive(&a1.bytes, &AllowAll).unwrap();
     assert!(r.duplicate && r.delivered.is_empty());
-    // A second message with the same seq, validly signed by A: equivocation.
+    // A second message with the same seq, validly signed by A: an
+    // equivocation. Delivered as a fork (so that what names it can be) and
+    // reported with both envelopes as evidence.
     let other = SignedEnvelope::sign(env(0, 1, vec![], b"pay 2"), &key(0));
-    rejects(
-        b,
-        other.bytes(),
-        AcbError::Equivocation {
-            id: other.id(),
-            sender: id_of(0),
-            seq: 1,
-            existing: Some(a1.id),
-        },
-    );
+    let r = b.receive(other.bytes(), &AllowAll).unwrap();
+    assert_eq!(ids(&r.delivered), vec![other.id()]);
+    assert_eq!(r.delivered[0].fork, Some(sgm_acb::Fork::CurrentKey));
+    match r.events.as_slice() {
+        [
+            AcbEvent::Equivocation {
+                id,
+                sender,
+                seq,
+                existing,
+                evidence: Some(e),
+            },
+        ] => {
+            assert_eq!(
+                (*id, *sender, *seq, *existing),
+                (other.id(), id_of(0), 1, a1.id)
+            );
+            e.verify_identity(&key(0).verifying_key()).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    // Received again: a duplicate.
+    assert!(b.receive(other.bytes(), &AllowAll).unwrap().duplicate);
     // The same, forged: reported as a bad signature, not as equivocation.
     let forged = SignedEnvelope::sign(env(0, 1, vec![], b"pay 3"), &key(1));
     rejects(
@@ -150,7 +166,7 @@ fn replays_and_equivocation() {
 }
 
 #[test]
-fn equivocating_twins_in_the_buffer_deliver_only_one() {
+fn equivocating_twins_in_the_buffer_deliver_both_one_as_a_fork() {
     let mut d = observer(1, AcbConfig::default());
     let a1 = SignedEnvelope::sign(env(0, 1, vec![], b"a1"), &key(0));
     let x = SignedEnvelope::sign(env(0, 2, vec![a1.id()], b"x"), &key(0));
@@ -158,20 +174,23 @@ fn equivocating_twins_in_the_buffer_deliver_only_one() {
     recv(&mut d, x.bytes());
     recv(&mut d, y.bytes());
     let r = d.receive(a1.bytes(), &AllowAll).unwrap();
-    assert_eq!(ids(&r.delivered), vec![a1.id(), x.id()]);
+    assert_eq!(ids(&r.delivered), vec![a1.id(), x.id(), y.id()]);
+    assert_eq!(
+        r.delivered.iter().map(|m| m.fork).collect::<Vec<_>>(),
+        vec![None, None, Some(sgm_acb::Fork::CurrentKey)]
+    );
+    let evidence = sgm_acb::Equivocation::new(x.clone(), y.clone()).unwrap();
     assert_eq!(
         r.events,
-        vec![AcbEvent::Rejected {
+        vec![AcbEvent::Equivocation {
             id: y.id(),
             sender: id_of(0),
-            error: AcbError::Equivocation {
-                id: y.id(),
-                sender: id_of(0),
-                seq: 2,
-                existing: Some(x.id()),
-            },
+            seq: 2,
+            existing: x.id(),
+            evidence: Some(Box::new(evidence)),
         }]
     );
+    assert_eq!(d.delivered_seq_of(&id_of(0)), Some(2));
 }
 
 #[test]

@@ -60,6 +60,16 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<[u8; 32], CryptoError> {
     Ok(mac.finalize().into_bytes().into())
 }
 
+/// HMAC-SHA256 of the concatenation of `parts` under `key` (no copy of
+/// the parts is made: callers MAC secret data in place).
+pub fn hmac_sha256_parts(key: &[u8], parts: &[&[u8]]) -> Result<[u8; 32], CryptoError> {
+    let mut mac = hmac_keyed(key)?;
+    for p in parts {
+        mac.update(p);
+    }
+    Ok(mac.finalize().into_bytes().into())
+}
+
 /// Checks an HMAC-SHA256 tag in constant time.
 pub fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> Result<(), CryptoError> {
     let mut mac = hmac_keyed(key)?;

@@ -63,7 +63,9 @@ pub use hpke::{
     hpke_seal_export_with_ikm, hpke_seal_with_ikm,
 };
 pub use identity::{MEMBER_ID_LABEL, MEMBER_ID_LEN, MemberId};
-pub use kdf::{hkdf_sha256, hkdf_sha256_vec, hmac_sha256, hmac_sha256_verify, sha256};
+pub use kdf::{
+    hkdf_sha256, hkdf_sha256_vec, hmac_sha256, hmac_sha256_parts, hmac_sha256_verify, sha256,
+};
 pub use rand_core::{CryptoRng, SeedableRng};
 pub use rng::OsRng;
 pub use secret::{Secret, SecretBytes};

@@ -48,6 +48,10 @@ impl Dcgka {
         let msg = ApplicationMessage::from_bytes(message)?;
         let config = self.config.ratchet;
         let known = self.last_seq.get(sender).copied();
+        if !self.receiving.contains_key(sender) && self.ratchet_dropped(sender) {
+            // Its removal settled and its ratchet is gone (`causal.rs`).
+            return Err(DcgkaError::SenderRemoved { sender: *sender });
+        }
         let receiving = self.receiving.get_mut(sender);
         match receiving {
             Some(r) => r.decrypt(sender, &msg, aad, &config),

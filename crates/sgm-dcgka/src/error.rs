@@ -75,6 +75,16 @@ pub enum DcgkaError {
         /// The sequence number received.
         got: u64,
     },
+    /// The next sequence number of a sender would overflow: a welcome
+    /// (from a malicious adder) claimed its last seq is `u64::MAX`. Every
+    /// later message of that sender is refused with this error.
+    #[error("control message from {sender:?}: sequence number overflow after {last}")]
+    SeqOverflow {
+        /// The sender.
+        sender: MemberId,
+        /// Its last processed seq, as claimed.
+        last: u64,
+    },
     /// A direct message was required by the protocol but none came.
     #[error("missing direct message ({0})")]
     MissingDirectMessage(&'static str),

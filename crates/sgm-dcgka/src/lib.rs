@@ -34,6 +34,15 @@
 //! - **Removal.** A removed member learns nothing a sender encrypts after
 //!   processing the removal: the removal's seed excludes it and every member's
 //!   ratchet moves on with it.
+//! - **Removed members cannot speak after the fact** (given the causal
+//!   past from the layer below, `check_causal_past` / `decrypt_in_past`):
+//!   a message whose causal past removes its sender is refused
+//!   ([`DcgkaError::SenderRemoved`]); an add or remove whose declared DGM
+//!   parents miss a membership op of its causal past is refused
+//!   ([`DcgkaError::InconsistentParents`]); a removed member's receiving
+//!   ratchet is dropped once every current member has seen its removal,
+//!   after which no message of it can still be legitimate. Rules and
+//!   reasoning: `docs/dcgka.md`, "Judging a message by its causal past".
 //! - **Consistency.** All members derive the same sequence of update secrets
 //!   for each member, whatever the delivery order (tested by proptest).
 //! - **Transactional.** Every operation either succeeds or leaves the state
@@ -78,6 +87,14 @@
 //!    schedule), held back and sent in front of the next outgoing message.
 //! 8. **Bounded receivers.** Old epochs and skipped message keys are kept
 //!    under [`ratchet::RatchetConfig`] bounds.
+//! 9. **Rollback-safe message encryption.** The paper's ratchet keys each
+//!    message once; a restored old state would reuse a key. Messages carry
+//!    a synthetic nonce (HMAC of associated data and plaintext, see
+//!    [`ratchet`]), so a rolled-back sender never reuses a (key, nonce)
+//!    pair for a different plaintext.
+//! 10. **Counters from input are checked**: a welcome's claimed last seq
+//!     of `u64::MAX` gives [`DcgkaError::SeqOverflow`] for that sender's
+//!     next message, never an arithmetic overflow.
 //!
 //! ## Example
 //! ```
@@ -138,6 +155,7 @@ pub mod ratchet;
 pub mod scenario;
 mod seed;
 mod state;
+pub mod statement;
 mod two_party;
 pub mod vectors;
 mod wire;

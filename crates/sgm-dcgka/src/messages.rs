@@ -14,7 +14,7 @@ use sgm_crypto::{MEMBER_ID_LEN, MemberId};
 use sgm_dgm::{OP_ID_LEN, OpId};
 
 use crate::error::{DcgkaError, Result};
-use crate::ratchet::ApplicationMessage;
+use crate::ratchet::{ApplicationMessage, NONCE_LEN};
 use crate::wire;
 
 /// Most members one create or remove may name, and most DGM parents one
@@ -432,13 +432,15 @@ const DIRECT: &str = "direct message";
 
 impl ApplicationMessage {
     /// Encodes the message: the version byte, `epoch` and `index` as
-    /// minimal LEB128, then the ciphertext to the end. No protobuf framing:
-    /// this is the per-message overhead every application message pays.
+    /// minimal LEB128, the 12-byte synthetic nonce, then the ciphertext to
+    /// the end. No protobuf framing: this is the per-message overhead every
+    /// application message pays.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + 20 + self.ciphertext.len());
+        let mut out = Vec::with_capacity(1 + 20 + NONCE_LEN + self.ciphertext.len());
         out.push(wire::WIRE_VERSION);
         wire::put_varint(&mut out, self.epoch);
         wire::put_varint(&mut out, self.index);
+        out.extend_from_slice(&self.nonce);
         out.extend_from_slice(&self.ciphertext);
         out
     }
@@ -450,12 +452,16 @@ impl ApplicationMessage {
         let mut rest = wire::versioned_body(bytes, W)?;
         let epoch = wire::take_varint(&mut rest, W)?;
         let index = wire::take_varint(&mut rest, W)?;
+        let (nonce, rest) = rest
+            .split_first_chunk::<NONCE_LEN>()
+            .ok_or(DcgkaError::Malformed(W))?;
         if rest.len() < sgm_crypto::AEAD_TAG_LEN {
             return Err(DcgkaError::Malformed(W));
         }
         Ok(Self {
             epoch,
             index,
+            nonce: *nonce,
             ciphertext: rest.to_vec(),
         })
     }
@@ -558,14 +564,17 @@ mod tests {
         let m = ApplicationMessage {
             epoch: 300,
             index: 1,
+            nonce: [3; NONCE_LEN],
             ciphertext: vec![1; 48],
         };
         let bytes = m.to_bytes();
-        // Version, two-byte epoch, one-byte index, ciphertext.
-        assert_eq!(bytes.len(), 1 + 2 + 1 + 48);
+        // Version, two-byte epoch, one-byte index, nonce, ciphertext.
+        assert_eq!(bytes.len(), 1 + 2 + 1 + NONCE_LEN + 48);
         assert_eq!(ApplicationMessage::from_bytes(&bytes).unwrap(), m);
-        // Shorter than a tag, after the header.
-        assert!(ApplicationMessage::from_bytes(&bytes[..4 + 15]).is_err());
+        // Shorter than a tag, after the header and nonce.
+        assert!(ApplicationMessage::from_bytes(&bytes[..4 + NONCE_LEN + 15]).is_err());
+        // Shorter than a nonce.
+        assert!(ApplicationMessage::from_bytes(&bytes[..4 + NONCE_LEN - 1]).is_err());
         // Index 1 written as a two-byte LEB128.
         let mut long = bytes[..3].to_vec();
         long.extend_from_slice(&[0x81, 0x00]);

@@ -92,7 +92,12 @@ impl Dcgka {
             _ => false,
         };
         if !joining {
-            let expected = self.last_seq.get(&sender).copied().unwrap_or(0) + 1;
+            // Checked: the last seq may come from a welcome, which an
+            // adder wrote (issue 10: `u64::MAX` panicked here in debug).
+            let last = self.last_seq.get(&sender).copied().unwrap_or(0);
+            let expected = last
+                .checked_add(1)
+                .ok_or(DcgkaError::SeqOverflow { sender, last })?;
             if control.seq != expected {
                 return Err(DcgkaError::UnexpectedSeq {
                     sender,

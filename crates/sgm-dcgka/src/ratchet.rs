@@ -10,9 +10,32 @@
 //!                    k₀                          k₁          (one AEAD key per message)
 //! ```
 //!
-//! A message is `ChaCha20-Poly1305(kᵢ, nonce = 0¹², aad)` with
-//! `aad = AAD_LABEL ‖ sender ‖ epoch (u64 BE) ‖ i (u64 BE) ‖ caller's aad`.
-//! The nonce is constant because every key encrypts exactly one message.
+//! Message i is sealed with a *synthetic nonce* (the SIV construction of
+//! RFC 5297, over HMAC-SHA256 and ChaCha20-Poly1305):
+//!
+//! ```text
+//!  aead key ‖ nonce key = HKDF(ikm = kᵢ, info = MESSAGE_KEYS_LABEL)   (64 B)
+//!  ad    = AAD_LABEL ‖ sender ‖ epoch (u64 BE) ‖ i (u64 BE) ‖ caller's aad
+//!  nonce = HMAC-SHA256(nonce key, u64be(|ad|) ‖ ad ‖ plaintext)[..12]
+//!  message carries nonce ‖ ChaCha20-Poly1305(aead key, nonce, ad, plaintext)
+//! ```
+//!
+//! Why not a constant or counter nonce: every key encrypts one message only
+//! while no state is ever rolled back. A member restoring an old backup (or
+//! a crashed device replaying a stale state) derives the same kᵢ again and
+//! encrypts a *different* plaintext under it; with a fixed nonce that
+//! reuses the ChaCha20 keystream (the XOR of the plaintexts leaks) and the
+//! Poly1305 key (forgeries). A nonce derived with the key alone does not
+//! help (the rolled-back state derives the same nonce). The synthetic nonce
+//! depends on the plaintext, so two different plaintexts under one key get
+//! different nonces except with probability 2⁻⁹⁶ per pair; an identical
+//! plaintext gives the identical message (which reveals only that it was
+//! sent twice, and receivers drop it as a used key). MLS's alternative, a
+//! random 4-byte reuse guard XORed into the nonce, needs fresh randomness
+//! at encryption time (none is injected here, and a restored seeded RNG
+//! would repeat it too) and leaves 2⁻³² per pair. Receivers recompute the
+//! nonce from the decrypted plaintext and refuse a message whose nonce is
+//! not the synthetic one, so every (key, plaintext) has one ciphertext.
 //!
 //! The *epoch* of an update secret is the sequence number of its owner's
 //! control message that produced it (every update secret of member X is
@@ -30,7 +53,8 @@
 
 use std::collections::BTreeMap;
 
-use sgm_crypto::{AeadKey, MemberId, Secret, aead_open, aead_seal, hkdf_sha256};
+use sgm_crypto::{AeadKey, MemberId, Secret, aead_open, aead_seal, hkdf_sha256, hmac_sha256_parts};
+use subtle::ConstantTimeEq;
 
 use crate::error::{DcgkaError, Result};
 use crate::key_schedule::{SECRET_LEN, UpdateSecret};
@@ -41,8 +65,56 @@ pub const CHAIN_INIT_LABEL: &[u8] = b"sgm-dcgka v1 message chain";
 pub const CHAIN_STEP_LABEL: &[u8] = b"sgm-dcgka v1 message step";
 /// Prefix of every application message's associated data.
 pub const AAD_LABEL: &[u8] = b"sgm-dcgka v1 application";
-/// The constant AEAD nonce (each key is used once).
-pub const NONCE: [u8; 12] = [0; 12];
+/// HKDF `info` turning a message key kᵢ into its AEAD key and nonce key
+/// (64 bytes: AEAD key ‖ nonce key).
+pub const MESSAGE_KEYS_LABEL: &[u8] = b"sgm-dcgka v1 message keys";
+/// Length of the synthetic nonce every application message carries.
+pub const NONCE_LEN: usize = sgm_crypto::AEAD_NONCE_LEN;
+
+/// The AEAD key and nonce key of message key kᵢ.
+fn message_keys(key: &AeadKey) -> Result<(AeadKey, Secret<SECRET_LEN>)> {
+    let okm = hkdf_sha256::<{ 2 * SECRET_LEN }>(None, key.expose_secret(), MESSAGE_KEYS_LABEL)?;
+    let (aead_key, nonce_key) = okm.expose_secret().split_at(SECRET_LEN);
+    Ok((
+        Secret::from_slice(aead_key)?,
+        Secret::from_slice(nonce_key)?,
+    ))
+}
+
+/// `HMAC-SHA256(nonce key, u64be(|ad|) ‖ ad ‖ plaintext)[..12]`.
+fn synthetic_nonce(
+    nonce_key: &Secret<SECRET_LEN>,
+    ad: &[u8],
+    plaintext: &[u8],
+) -> Result<[u8; NONCE_LEN]> {
+    let len = u64::try_from(ad.len())
+        .map_err(|_| DcgkaError::Malformed("associated data length"))?
+        .to_be_bytes();
+    let mac = hmac_sha256_parts(nonce_key.expose_secret(), &[&len, ad, plaintext])?;
+    mac.first_chunk::<NONCE_LEN>()
+        .copied()
+        .ok_or(DcgkaError::Malformed("nonce length"))
+}
+
+/// Seals `plaintext` under message key `key`: (nonce, ciphertext ‖ tag).
+fn seal(key: &AeadKey, ad: &[u8], plaintext: &[u8]) -> Result<([u8; NONCE_LEN], Vec<u8>)> {
+    let (aead_key, nonce_key) = message_keys(key)?;
+    let nonce = synthetic_nonce(&nonce_key, ad, plaintext)?;
+    Ok((nonce, aead_seal(&aead_key, &nonce, ad, plaintext)))
+}
+
+/// Opens `msg` under message key `key`, and checks (in constant time) that
+/// its nonce is the synthetic one of the plaintext.
+fn open(key: &AeadKey, ad: &[u8], msg: &ApplicationMessage) -> Result<sgm_crypto::SecretBytes> {
+    let (aead_key, nonce_key) = message_keys(key)?;
+    let pt = aead_open(&aead_key, &msg.nonce, ad, &msg.ciphertext)
+        .map_err(|_| DcgkaError::DecryptionFailed)?;
+    let expected = synthetic_nonce(&nonce_key, ad, pt.expose_secret())?;
+    if !bool::from(expected.ct_eq(&msg.nonce)) {
+        return Err(DcgkaError::DecryptionFailed);
+    }
+    Ok(pt)
+}
 
 /// Bounds on what a receiver keeps per sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +190,8 @@ pub struct ApplicationMessage {
     pub epoch: u64,
     /// Index of the message in the epoch's chain.
     pub index: u64,
+    /// The synthetic nonce (see the module docs).
+    pub nonce: [u8; NONCE_LEN],
     /// AEAD output (ciphertext ‖ tag).
     pub ciphertext: Vec<u8>,
 }
@@ -171,10 +245,12 @@ impl SendingRatchet {
     ) -> Result<ApplicationMessage> {
         let (index, key) = self.chain.next_key()?;
         let ad = associated_data(sender, self.epoch, index, aad);
+        let (nonce, ciphertext) = seal(&key, &ad, plaintext)?;
         Ok(ApplicationMessage {
             epoch: self.epoch,
             index,
-            ciphertext: aead_seal(&key, &NONCE, &ad, plaintext),
+            nonce,
+            ciphertext,
         })
     }
 }
@@ -262,8 +338,7 @@ impl ReceivingRatchet {
     ) -> Result<sgm_crypto::SecretBytes> {
         let ad = associated_data(sender, msg.epoch, msg.index, aad);
         if let Some(key) = self.skipped.get(&(msg.epoch, msg.index)) {
-            let pt = aead_open(key, &NONCE, &ad, &msg.ciphertext)
-                .map_err(|_| DcgkaError::DecryptionFailed)?;
+            let pt = open(key, &ad, msg)?;
             self.skipped.remove(&(msg.epoch, msg.index));
             return Ok(pt);
         }
@@ -304,8 +379,7 @@ impl ReceivingRatchet {
             }
             new_skipped.push((index, key));
         };
-        let pt = aead_open(&key, &NONCE, &ad, &msg.ciphertext)
-            .map_err(|_| DcgkaError::DecryptionFailed)?;
+        let pt = open(&key, &ad, msg)?;
         for (index, key) in new_skipped {
             self.skipped.insert((msg.epoch, index), key);
         }
@@ -454,6 +528,24 @@ mod tests {
             r.decrypt(&id, &m, b"", &c).unwrap_err(),
             DcgkaError::EpochUnavailable { epoch: 4, .. }
         ));
+    }
+
+    /// A nonce that is not the synthetic one of the plaintext is refused
+    /// (each (key, plaintext) has exactly one valid message), without
+    /// change.
+    #[test]
+    fn non_synthetic_nonce_is_refused() {
+        let (id, mut s, mut r, c) = setup();
+        let m = s.encrypt(&id, b"", b"x").unwrap();
+        let mut bad = m.clone();
+        bad.nonce[0] ^= 1;
+        let before = r.clone();
+        assert_eq!(
+            r.decrypt(&id, &bad, b"", &c).unwrap_err(),
+            DcgkaError::DecryptionFailed
+        );
+        assert_eq!(r, before);
+        assert!(r.decrypt(&id, &m, b"", &c).is_ok());
     }
 
     /// Forward secrecy: the receiver's state after decrypting message m

@@ -86,7 +86,11 @@ pub struct ChainMessage {
     pub full_aad: String,
     /// Plaintext.
     pub plaintext: String,
-    /// Encoded application message (version byte ‖ protobuf).
+    /// The synthetic nonce (`ratchet.rs`: HMAC of the associated data and
+    /// plaintext under the nonce key derived from `key`, first 12 bytes).
+    pub nonce: String,
+    /// Encoded application message (version byte ‖ epoch ‖ index ‖ nonce
+    /// ‖ ciphertext).
     pub message: String,
 }
 
@@ -651,6 +655,7 @@ fn ratchet_vectors<R: CryptoRng>(rng: &mut R) -> VResult<RatchetVectors> {
                 aad: hex::encode(&aad),
                 full_aad: hex::encode(associated_data(&sender, epoch, index, &aad)),
                 plaintext: hex::encode(&plaintext),
+                nonce: hex::encode(msg.nonce),
                 message: hex::encode(msg.to_bytes()),
             });
         }

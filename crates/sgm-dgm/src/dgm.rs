@@ -253,7 +253,7 @@ impl Dgm {
         let depth = parents
             .iter()
             .filter_map(|p| self.nodes.get(*p as usize))
-            .map(|n| n.depth + 1)
+            .map(|n| n.depth.saturating_add(1))
             .max()
             .unwrap_or(0);
         let (memop, mpast) = if op.kind.is_membership_change() {

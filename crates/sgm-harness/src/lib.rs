@@ -3,7 +3,8 @@
 //! One interface over every group scheme of the project, so that one
 //! benchmark and one set of scenario tests compare them: DCGKA
 //! ([`dcgka::DcgkaScheme`]), Sender Keys ([`sender_keys::SenderKeysScheme`]),
-//! pairwise fan-out ([`sender_keys::PairwiseScheme`]), and mpENC as it lands.
+//! pairwise fan-out ([`sender_keys::PairwiseScheme`]) and mpENC
+//! ([`mpenc::MpencScheme`]).
 //!
 //! ```text
 //!   GroupScheme (one adapter per scheme)        Group<S> (the driver)
@@ -55,6 +56,7 @@ pub mod dcgka;
 mod directory;
 mod driver;
 mod error;
+pub mod mpenc;
 mod outcome;
 mod scheme;
 pub mod sender_keys;

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use sgm_acb::MessageId;
 use sgm_crypto::MemberId;
 
-use crate::ids::{Hex, Mid, Mix, UserId, Vk};
+use crate::credential::ExpectedWelcome;
+use crate::ids::{Hex, Invite, Mid, Mix, UserId, Vk};
 use crate::vv::Vv;
 
 /// One known member id (current or past).
@@ -17,8 +18,22 @@ use crate::vv::Vv;
 pub(crate) struct Card {
     pub(crate) user: UserId,
     pub(crate) key: Vk,
+    /// The identity key's signature over the card (`credential.rs`).
+    #[serde(default)]
+    pub(crate) sig: Hex,
     /// Position in the version vectors.
     pub(crate) index: usize,
+}
+
+impl Card {
+    /// The card as an [`Invite`] (for welcomes).
+    pub(crate) fn invite(&self) -> Invite {
+        let mut sig = [0u8; sgm_crypto::SIGNATURE_LEN];
+        if let Some(s) = self.sig.0.first_chunk::<{ sgm_crypto::SIGNATURE_LEN }>() {
+            sig = *s;
+        }
+        Invite::from_parts(self.user.clone(), self.key.0, sig)
+    }
 }
 
 /// What is known of one delivered broadcast.
@@ -43,6 +58,11 @@ pub(crate) struct WelcomeSeed {
     /// Position in [`Book::log`] of the first broadcast after the
     /// checkpoint.
     pub(crate) from: usize,
+    /// The members whose cards the welcome carries (every card accepted
+    /// before the add): the signed add names their digest with the
+    /// checkpoint's (`credential::welcome_digest`).
+    #[serde(default)]
+    pub(crate) cards: Vec<Mid>,
 }
 
 /// A transcript entry.
@@ -135,7 +155,11 @@ pub(crate) struct Book {
     /// Per member, its epochs and when each was superseded.
     pub(crate) epochs: BTreeMap<Mid, BTreeMap<u64, Option<u64>>>,
     /// Broadcasts from senders not known yet (or before joining), retried
-    /// when new member keys arrive.
+    /// when new member keys arrive. Unverified (their senders' keys are
+    /// not known), so bounded by [`MAX_PARKED`] and [`MAX_PARKED_BYTES`],
+    /// and never persisted: whatever is lost here is fetched again by a
+    /// sync request.
+    #[serde(skip)]
     pub(crate) parked: VecDeque<Hex>,
     pub(crate) joined: bool,
     pub(crate) removed: bool,
@@ -170,6 +194,9 @@ pub(crate) struct Book {
     /// member in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) added_by: Option<(Mid, u64)>,
+    /// What this member, not joined yet, expects of its welcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expected: Option<ExpectedWelcome>,
     /// Every delivered create, add and remove: DGM op id, sender, ACB seq
     /// (`causal.rs`: the membership ops of a message's causal past).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -179,9 +206,34 @@ pub(crate) struct Book {
     /// (`causal.rs`, [`crate::Group::sync_peers`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) removed_at: BTreeMap<Mid, u64>,
-    /// When this member last asked a peer back in a sync answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When this member last asked a peer back in a sync answer. In memory
+    /// only: answering a sync request never changes the persisted state
+    /// (losing it on a restart allows one early ask-back).
+    #[serde(skip)]
     pub(crate) asked_back_ms: Option<u64>,
+    /// Per member that equivocated, the first evidence (encoded
+    /// `sgm_acb::Equivocation`); one per known member card.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) equivocations: BTreeMap<Mid, Hex>,
+    /// Per requester, the newest sync-request stamp answered (in memory
+    /// only, see `sync.rs`).
+    #[serde(skip)]
+    pub(crate) sync_stamps: BTreeMap<Mid, u64>,
+    /// Per requester, the newest fetch stamp answered (in memory only, see
+    /// `fetch.rs`; apart from `sync_stamps`, since a fetch and the sync
+    /// request before it may arrive in either order).
+    #[serde(skip)]
+    pub(crate) fetch_stamps: BTreeMap<Mid, u64>,
+    /// The largest `now_ms` this member was given (in memory only): the
+    /// stamp of its next sync request.
+    #[serde(skip)]
+    pub(crate) clock_ms: u64,
+    /// The stamp of this member's last sync request (in memory only).
+    #[serde(skip)]
+    pub(crate) last_sync_stamp: u64,
+    /// Bytes held in `parked`.
+    #[serde(skip)]
+    pub(crate) parked_bytes: usize,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -191,8 +243,10 @@ fn is_zero(n: &u64) -> bool {
 /// Recent parent-list merges remembered ([`Book::past_of`]).
 const VV_MEMO: usize = 8;
 
-/// Most parked packets.
-pub(crate) const MAX_PARKED: usize = 1024;
+/// Most parked packets (unverified input: a small bound).
+pub const MAX_PARKED: usize = 256;
+/// Most bytes of parked packets; a single packet above it is not parked.
+pub const MAX_PARKED_BYTES: usize = 1 << 20;
 
 impl Book {
     pub(crate) fn skip(&mut self, id: MessageId, max: usize) {
@@ -202,13 +256,23 @@ impl Book {
         }
     }
 
-    pub(crate) fn add_card(&mut self, id: MemberId, user: UserId, key: Vk) -> bool {
+    /// Records an accepted card (its signature checked by the caller).
+    pub(crate) fn add_card(&mut self, card: &Invite) -> bool {
+        let id = card.member_id();
         if self.cards.contains_key(&Mid(id)) {
             return false;
         }
         let index = self.index.len();
         self.index.push(Mid(id));
-        self.cards.insert(Mid(id), Card { user, key, index });
+        self.cards.insert(
+            Mid(id),
+            Card {
+                user: card.user.clone(),
+                key: Vk(card.identity),
+                sig: Hex(card.signature().to_vec()),
+                index,
+            },
+        );
         true
     }
 
@@ -305,10 +369,13 @@ impl Book {
         }
         self.pos.insert(Mix(id), self.log.len());
         self.log.push(Mix(id));
+        // A fork (a second broadcast of the sender with this seq) keeps the
+        // first one's place: the index answers sync requests by seq.
         self.by_seq
             .entry(Mid(sender))
             .or_default()
-            .insert(seq, Mix(id));
+            .entry(seq)
+            .or_insert(Mix(id));
         vv
     }
 

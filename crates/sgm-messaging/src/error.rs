@@ -34,6 +34,22 @@ pub enum Error {
     /// buffer bounds, …).
     #[error("broadcast layer: {0}")]
     Broadcast(#[from] AcbError),
+    /// A sync request that is not answered: too large, unsigned, badly
+    /// signed, or replayed (see the sync-request rules in
+    /// docs/messaging.md).
+    #[error("sync request refused: {0}")]
+    SyncRejected(&'static str),
+    /// A packet holds more entries than any legitimate one of its kind
+    /// (counted before decoding, so that memory follows the bytes).
+    #[error("{what}: {count} entries, at most {max}")]
+    TooManyEntries {
+        /// Which list.
+        what: &'static str,
+        /// How many it holds.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
     /// A message under a sender's old epoch arrived later than the
     /// configured bound allows ([`crate::Config::old_epoch_max_age_ms`]), or
     /// the epoch's keys were already deleted.
@@ -50,6 +66,26 @@ pub enum Error {
         /// The bound.
         max_age_ms: u64,
     },
+    /// A member card whose signature is not its identity key's (a relay
+    /// or an adder edited it).
+    #[error("card of {0:?} is not signed by its identity key")]
+    BadCard(MemberId),
+    /// The [`crate::CredentialValidator`] refused a card (from a received
+    /// operation or welcome, or an invite given to `create`/`add`).
+    #[error("card of {member:?} as {user} refused: {reason}")]
+    CredentialRefused {
+        /// The member the card describes.
+        member: MemberId,
+        /// The user name it claims.
+        user: UserId,
+        /// The validator's reason.
+        reason: String,
+    },
+    /// A welcome for another group or from another adder than
+    /// [`crate::Group::expect_welcome`] named; the expected one still can
+    /// arrive.
+    #[error("unexpected welcome: {0}")]
+    UnexpectedWelcome(&'static str),
     /// The key-agreement layer refused a message or an operation.
     #[error("key agreement: {0}")]
     KeyAgreement(#[from] DcgkaError),

@@ -156,6 +156,26 @@ pub enum Warning {
         /// The member.
         member: MemberId,
     },
+    /// `sender` signed two different broadcasts with one sequence number
+    /// (it restored an old copy of its state, or its signing key for that
+    /// seq leaked). Both are kept, so that other members' messages naming
+    /// either are delivered; only the first seen here was processed, the
+    /// other is a fork (docs/messaging.md, "Equivocation"). Once per fork.
+    /// [`crate::Group::equivocations`] keeps the evidence; removing the
+    /// member ends it.
+    Equivocation {
+        /// Who equivocated.
+        sender: MemberId,
+        /// Its user, if known.
+        user: Option<UserId>,
+        /// The sequence number used twice.
+        seq: u64,
+        /// The message processed here, then the fork.
+        ids: [MessageId; 2],
+        /// Both signed envelopes, transferable (`None` if the first had
+        /// left the bounded re-send store).
+        evidence: Option<Box<sgm_acb::Equivocation>>,
+    },
 }
 
 /// One line of the transcript.

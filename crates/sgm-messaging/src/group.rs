@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use sgm_2sm::{PrekeyStore, PublishedPrekeys};
 use sgm_acb::{Acb, DirectPart, MessageId};
@@ -10,12 +12,12 @@ use sgm_dcgka::{Dcgka, Outgoing, PrekeyDirectory};
 
 use crate::book::{Book, Entry, Readers, Tracked, WelcomeSeed};
 use crate::config::Config;
+use crate::credential::{CredentialValidator, default_validator, welcome_digest};
 use crate::error::{Error, Result};
 use crate::event::{Event, TranscriptEntry};
-use crate::ids::{GroupId, Hex, Invite, Mid, Mix, UserId, Vk};
+use crate::ids::{GroupId, Hex, Invite, Mid, Mix, UserId};
 use crate::packet::{
-    AppBodyPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, SeqPb, SyncPb, WelcomePb,
-    checkpoint_digest, frame,
+    AppBodyPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, WelcomePb, frame,
 };
 use crate::padding::pad;
 
@@ -74,6 +76,8 @@ pub struct Group {
     pub(crate) acb: Acb,
     pub(crate) dcgka: Dcgka,
     pub(crate) book: Book,
+    /// The application's check of member cards (not persisted).
+    pub(crate) validator: Arc<dyn CredentialValidator>,
 }
 
 impl core::fmt::Debug for Group {
@@ -110,14 +114,12 @@ impl Group {
     ) -> (Self, Invite, PublishedPrekeys) {
         let sk = SigningKey::generate(rng);
         let (store, published) = PrekeyStore::publish(rng, &sk, one_time_prekeys);
-        let invite = Invite {
-            user: user.clone(),
-            identity: sk.verifying_key(),
-        };
+        // The card is born here, signed by the fresh identity key.
+        let invite = Invite::sign(user.clone(), &sk);
         let acb = Acb::new(sk.clone(), crate::config::acb_config(&config, 1));
         let dcgka = Dcgka::init(sk, store, config.dcgka());
         let mut book = Book::default();
-        book.add_card(invite.member_id(), user.clone(), Vk(invite.identity));
+        book.add_card(&invite);
         (
             Self {
                 config,
@@ -126,6 +128,7 @@ impl Group {
                 acb,
                 dcgka,
                 book,
+                validator: default_validator(),
             },
             invite,
             published,
@@ -361,8 +364,7 @@ impl Group {
             .map(|id| self.acb.get_shared(&id.0))
             .collect::<Option<Vec<Bytes>>>()
             .ok_or(Error::State("welcome history evicted from the store"))?;
-        let checkpoint = Bytes::from(seed.checkpoint.0.clone());
-        self.push_welcome(acc, to, checkpoint, history)
+        self.push_welcome(acc, to, seed, history)
     }
 
     pub(crate) fn gid(&self) -> Result<GroupId> {
@@ -378,9 +380,7 @@ impl Group {
 
     pub(crate) fn register(&mut self, invite: &Invite) -> bool {
         self.acb.register_member(invite.identity);
-        let added =
-            self.book
-                .add_card(invite.member_id(), invite.user.clone(), Vk(invite.identity));
+        let added = self.book.add_card(invite);
         if added {
             // The bounds grow with the group (`BOUNDS_SCALE_MEMBERS`).
             let bounds = crate::config::acb_config(&self.config, self.book.cards.len());
@@ -470,12 +470,12 @@ impl Group {
         self.send_control_with(out, cards, None)
     }
 
-    /// [`Group::send_control`] naming a welcome checkpoint's digest.
+    /// [`Group::send_control`] naming a welcome's digest.
     fn send_control_with(
         &mut self,
         out: &Outgoing,
         cards: Vec<Invite>,
-        checkpoint: Option<[u8; 32]>,
+        welcome: Option<[u8; 32]>,
     ) -> Result<(MessageId, Vec<u8>)> {
         let direct = out
             .direct
@@ -488,7 +488,7 @@ impl Group {
         let payload = Payload::Control {
             control: out.control.to_bytes(),
             cards,
-            checkpoint,
+            welcome,
         };
         let (id, env) = if out.control.kind.acknowledged().is_some() {
             self.broadcast_ack(payload, direct)?
@@ -521,6 +521,7 @@ impl Group {
                 return Err(Error::AlreadyInGroup);
             }
             let mut ids = Vec::new();
+            s.check_invites(invites, &BTreeMap::new())?;
             for inv in invites {
                 let id = inv.member_id();
                 if id == s.me() || !s.register(inv) {
@@ -534,24 +535,23 @@ impl Group {
             s.book.joined = true;
             s.book.last_update_ms = now_ms;
             let mut cards: Vec<Invite> = invites.to_vec();
-            cards.push(Invite {
-                user: s.user.clone(),
-                identity: s.acb_identity()?,
-            });
+            cards.push(s.own_card()?);
             // A create's welcome has no checkpoint: the history is the
-            // whole (short) group history, from the create on.
+            // whole (short) group history, from the create on. Its cards
+            // are everyone's, named by the signed create.
             let seed = WelcomeSeed {
                 checkpoint: Hex(Vec::new()),
                 from: s.book.log.len(),
+                cards: s.book.cards.keys().copied().collect(),
             };
+            let digest = s.seed_digest(&seed);
             for (i, o) in out.messages.iter().enumerate() {
-                let c = if i + 1 == out.messages.len() {
-                    cards.clone()
-                } else {
-                    Vec::new()
-                };
                 // Members get it in their welcome.
-                s.send_control(o, c)?;
+                if i + 1 == out.messages.len() {
+                    s.send_control_with(o, cards.clone(), Some(digest))?;
+                } else {
+                    s.send_control(o, Vec::new())?;
+                }
             }
             let ev = &out.update_secret;
             s.book
@@ -569,30 +569,42 @@ impl Group {
         })
     }
 
-    fn acb_identity(&self) -> Result<sgm_crypto::VerifyingKey> {
+    fn own_card(&self) -> Result<Invite> {
         self.book
             .cards
             .get(&Mid(self.me()))
-            .map(|c| c.key.0)
+            .map(|c| c.invite())
             .ok_or(Error::State("own card"))
+    }
+
+    /// The encoded cards a welcome from `seed` carries.
+    fn seed_cards(&self, seed: &WelcomeSeed) -> Vec<CardPb> {
+        seed.cards
+            .iter()
+            .filter_map(|m| self.book.cards.get(m))
+            .map(|c| CardPb::of(&c.invite()))
+            .collect()
+    }
+
+    /// What the signed create or add names of the welcome from `seed`.
+    fn seed_digest(&self, seed: &WelcomeSeed) -> [u8; 32] {
+        let cards: Vec<Vec<u8>> = self
+            .seed_cards(seed)
+            .iter()
+            .map(prost::Message::encode_to_vec)
+            .collect();
+        welcome_digest(&seed.checkpoint.0, &cards)
     }
 
     fn push_welcome(
         &self,
         acc: &mut Acc,
         to: MemberId,
-        checkpoint: Bytes,
+        seed: &WelcomeSeed,
         history: Vec<Bytes>,
     ) -> Result<()> {
-        let cards = self
-            .book
-            .cards
-            .values()
-            .map(|c| CardPb {
-                user: c.user.0.clone(),
-                identity: c.key.0.as_bytes().to_vec(),
-            })
-            .collect();
+        let checkpoint = Bytes::from(seed.checkpoint.0.clone());
+        let cards = self.seed_cards(seed);
         let body = prost::Message::encode_to_vec(&WelcomePb {
             recipient: to.as_bytes().to_vec(),
             cards,
@@ -636,14 +648,40 @@ impl Group {
                     return Err(Error::IdentityReused(inv.member_id()));
                 }
             }
+            let others = s.current_others(None);
+            s.check_invites(invites, &others)?;
+            let checkpoint = s.acb.checkpoint();
+            s.do_add(acc, invites, checkpoint, now_ms, rng, directory)
+        })
+    }
+
+    /// The add itself, after [`Group::add`]'s checks, with the welcome
+    /// checkpoint given (tests play a malicious adder through it).
+    pub(crate) fn do_add(
+        &mut self,
+        acc: &mut Acc,
+        invites: &[Invite],
+        checkpoint: Vec<u8>,
+        now_ms: u64,
+        rng: &mut impl CryptoRng,
+        directory: &mut dyn PrekeyDirectory,
+    ) -> Result<()> {
+        {
+            let s = self;
             let to = s.others();
-            let seed = WelcomeSeed {
-                checkpoint: Hex(s.acb.checkpoint()),
-                from: s.book.log.len(),
-            };
-            let digest = checkpoint_digest(&seed.checkpoint.0);
+            let from = s.book.log.len();
             let mut new = Vec::new();
+            let mut seeds = Vec::new();
             for inv in invites {
+                // Every card accepted so far (earlier invitees of the
+                // batch included), named by this add's signed digest.
+                let seed = WelcomeSeed {
+                    checkpoint: Hex(checkpoint.clone()),
+                    from,
+                    cards: s.book.cards.keys().copied().collect(),
+                };
+                let digest = s.seed_digest(&seed);
+                seeds.push(seed);
                 s.register(inv);
                 let id = inv.member_id();
                 let out = s.dcgka.add(id, rng, directory)?;
@@ -668,8 +706,8 @@ impl Group {
                 new.push(id);
             }
             s.book.control_acks_since = None;
-            for id in &new {
-                s.book.welcome_seeds.insert(Mid(*id), seed.clone());
+            for (id, seed) in new.iter().zip(seeds) {
+                s.book.welcome_seeds.insert(Mid(*id), seed);
                 s.welcome(acc, *id)?;
                 s.book.welcomes.insert(Mid(*id), now_ms);
             }
@@ -679,7 +717,7 @@ impl Group {
                 by: s.me(),
             });
             Ok(())
-        })
+        }
     }
 
     /// Removes users (a batch; not oneself).
@@ -933,6 +971,8 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
+        // In memory only (the stamp of the next sync request).
+        self.book.clock_ms = self.book.clock_ms.max(now_ms);
         if !self.is_member() {
             return Ok(self.finish(Acc::default(), false));
         }
@@ -1115,26 +1155,16 @@ impl Group {
     pub fn sync_request(&mut self, peer: MemberId) -> Result<Output> {
         let gid = self.gid()?;
         let mut acc = Acc::default();
+        // Signed and stamped (see `sync.rs`); the stamp is kept in memory
+        // only, so the persisted state is unchanged.
+        let body = self.sync_body_for(peer)?;
         acc.packets.push(Packet {
             to: Destination::Member(peer),
             kind: PacketKind::Sync,
-            bytes: frame(&gid, Kind::Sync, &self.sync_body()),
+            bytes: frame(&gid, Kind::Sync, &body),
         });
+        // Parents waited for that seqs cannot name (a fork's other branch).
+        acc.packets.extend(self.fetch_packet(&gid, peer)?);
         Ok(self.finish(acc, false))
-    }
-
-    pub(crate) fn sync_body(&self) -> Vec<u8> {
-        prost::Message::encode_to_vec(&SyncPb {
-            from: self.me().as_bytes().to_vec(),
-            seqs: self
-                .seen()
-                .into_iter()
-                .filter(|(_, s)| *s > 0)
-                .map(|(m, seq)| SeqPb {
-                    member: m.as_bytes().to_vec(),
-                    seq,
-                })
-                .collect(),
-        })
     }
 }

@@ -4,7 +4,7 @@ use core::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sgm_acb::{MESSAGE_ID_LEN, MessageId};
-use sgm_crypto::{MEMBER_ID_LEN, MemberId, VerifyingKey};
+use sgm_crypto::{MEMBER_ID_LEN, MemberId, Signature, VerifyingKey};
 
 /// Length of a [`GroupId`].
 pub const GROUP_ID_LEN: usize = 16;
@@ -23,6 +23,20 @@ impl fmt::Debug for GroupId {
 impl fmt::Display for GroupId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// As a hex string (the persisted book names a group it expects).
+impl Serialize for GroupId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for GroupId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(GroupId(from_hex::<GROUP_ID_LEN, _>(&s)?))
     }
 }
 
@@ -46,20 +60,35 @@ impl From<&str> for UserId {
 }
 
 /// What a prospective member hands to whoever adds it (its "card"): its
-/// user id and its fresh per-group identity key. Its prekeys go to the key
-/// server ([`crate::PrekeyDirectory`]).
+/// user id and its fresh per-group identity key, signed by that key (see
+/// `credential.rs` and docs/messaging.md, "Member cards"). Its prekeys go
+/// to the key server ([`crate::PrekeyDirectory`]). Transmit it with
+/// [`Invite::to_bytes`] / [`Invite::from_bytes`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Invite {
     /// The user.
     pub user: UserId,
     /// The per-group identity key; the member id is derived from it.
     pub identity: VerifyingKey,
+    /// The identity key's signature over the user name and the key.
+    pub(crate) signature: Signature,
 }
 
 impl Invite {
     /// The member id this invite stands for.
     pub fn member_id(&self) -> MemberId {
         MemberId::from_identity_key(&self.identity)
+    }
+
+    /// The card's encoding (`CardPb`, docs/messaging.md).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        prost::Message::encode_to_vec(&crate::packet::CardPb::of(self))
+    }
+
+    /// Decodes (strictly) and verifies a card encoded by
+    /// [`Invite::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> crate::Result<Self> {
+        crate::packet::CardPb::decode_strict(bytes)?.invite()
     }
 }
 

@@ -18,6 +18,19 @@
 //!   Re-adding a removed user takes a fresh [`Invite`] (fresh identity key,
 //!   fresh member id, as DGM requires); [`Group::users`] maps users to their
 //!   current member ids.
+//! - **Member cards** (who is who): a card (user name + identity key) is
+//!   signed by the member's own identity key when it is born
+//!   ([`Group::new`]), accepted only from the signed create or add that
+//!   introduces it (or a welcome whose cards that operation's digest
+//!   names), registered only once that operation was accepted, and checked
+//!   by the application's [`CredentialValidator`] (default
+//!   [`UniqueUserNames`]: no second key for a current member's name)
+//!   before use. A relay can neither rename members nor add one; a
+//!   member waiting to join can name the group or adder it expects
+//!   ([`Group::expect_welcome`]).
+//! - **Keys are the members' own**: a member's current signing key is
+//!   proven by its own chain of rotations rooted in its identity key; an
+//!   adder's checkpoint cannot assign it (docs/acb.md).
 //! - **Transcript consistency** (mpENC §3.4): every application message
 //!   carries, inside its encryption, the ids of the latest messages its
 //!   author had seen; [`Group::transcript`] is the log in delivery order,
@@ -40,7 +53,34 @@
 //!   member in (judged by the DGM view at the message's causal past) is
 //!   [`Event::NotForMe`], not a warning; warnings mean a real failure.
 //! - **Catch-up**: [`Group::sync_request`] asks a peer for what this member
-//!   lacks (anti-entropy after partitions, loss, time offline).
+//!   lacks (anti-entropy after partitions, loss, time offline), and fetches
+//!   by id the parents it waits for that sequence numbers cannot name;
+//!   [`Group::sync_peers`] names whom to ask, including members removed in
+//!   the last [`REMOVED_PEER_SYNC_MS`], so concurrent removes reach
+//!   everyone they concern.
+//! - **Removed members stay out**: a broadcast whose causal past removes
+//!   its sender is rejected by the broadcast layer's membership check (the
+//!   DGM at that causal past) and reported as
+//!   [`Warning::SentAfterRemoval`], never an [`Event::Message`]; membership
+//!   ops are judged against their whole causal past, not the DGM parents
+//!   they declare; a removed member's ratchet is dropped once every member
+//!   has acknowledged its removal (docs/messaging.md, "Removed members").
+//! - **Equivocation** (a member signing two broadcasts with one sequence
+//!   number, for example from a restored copy of its state) is detected,
+//!   raised as [`Warning::Equivocation`] naming the member, with evidence
+//!   anyone can check ([`Equivocation`], [`Group::equivocations`]), and
+//!   does not split the group: both branches are delivered, so honest
+//!   members' messages reach each other; removing the member heals the
+//!   key agreement (`docs/messaging.md`, "Equivocation").
+//! - **Sync requests and fetches** are signed by the requester's identity
+//!   key, bound to the responder and stamped: a relay or non-member cannot
+//!   make a member send anything, and a replayed request is not answered
+//!   again.
+//! - **Unverified input is bounded**: broadcasts from senders not known
+//!   yet are parked within [`MAX_PARKED`] packets and [`MAX_PARKED_BYTES`],
+//!   in memory only (never persisted); packet bodies are counted before
+//!   they are decoded, so memory follows the bytes received, not the
+//!   counts they claim.
 //!
 //! Design notes, wire and state formats: `docs/messaging.md`.
 //!
@@ -110,23 +150,32 @@
 mod book;
 mod causal;
 mod config;
+mod credential;
 mod directory;
 mod error;
 mod event;
+mod fetch;
 mod group;
 mod ids;
 mod packet;
 mod padding;
 mod persist;
+mod prescan;
 mod receive;
+#[cfg(test)]
+mod security_tests;
+mod sync;
 pub mod vectors;
 mod vv;
 
+pub use book::{MAX_PARKED, MAX_PARKED_BYTES};
 pub use causal::REMOVED_PEER_SYNC_MS;
 pub use config::{BOUNDS_SCALE_MEMBERS, Config, MAX_PARENTS};
+pub use credential::{CARD_LABEL, CredentialValidator, ExpectedWelcome, UniqueUserNames};
 pub use directory::KeyServer;
 pub use error::{Error, Result};
 pub use event::{Event, NotForMe, TranscriptEntry, Warning};
+pub use fetch::{FETCH_CHAIN, FETCH_LABEL, MAX_FETCH_IDS};
 pub use group::{
     ACK_SPREAD_PER_MEMBER_MS, DOMINATE_FALLBACK_MS, Group, MAX_PLAINTEXT, Output, WELCOME_RESEND_MS,
 };
@@ -134,7 +183,8 @@ pub use ids::{GROUP_ID_LEN, GroupId, Invite, UserId};
 pub use packet::{Destination, MAX_PACKET, PACKET_VERSION, Packet, PacketKind};
 pub use padding::{PAD_BASELINE, padded_len};
 pub use persist::STATE_VERSION;
-pub use receive::{ASK_BACK_MS, MAX_RESEND_BYTES};
-pub use sgm_acb::{Bytes, MessageId};
+pub use receive::{ASK_BACK_MS, MAX_BATCH_ENVELOPES, MAX_RESEND_BYTES};
+pub use sgm_acb::{Bytes, Equivocation, MessageId};
 pub use sgm_crypto::MemberId;
 pub use sgm_dcgka::PrekeyDirectory;
+pub use sync::{MAX_SYNC_BODY, SYNC_LABEL};

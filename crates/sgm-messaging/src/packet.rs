@@ -3,18 +3,24 @@
 //! ```text
 //! packet  = version (1 byte, = 1) ‖ group id (16) ‖ kind (1 byte) ‖ body
 //! kind 1  broadcast : body = one ACB envelope (signed; its payload is a PayloadPb)
-//! kind 2  welcome   : body = WelcomePb { 1: recipient (16), 2: repeated Card,
+//! kind 2  welcome   : body = WelcomePb { 1: recipient (16), 2: repeated Card (every card
+//!                                        accepted before the add, named by the add's digest),
 //!                                        3: repeated envelope (history, causal order),
 //!                                        4: ACB checkpoint (absent for a create) }
-//! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq } }
+//! kind 3  sync      : body = SyncPb { 1: requester (16), 2: repeated { 1: member, 2: seq },
+//!                                     3: stamp, 4: signature (64); see `sync.rs` }
 //! kind 4  resend    : body = BatchPb { 1: repeated envelope }
+//! kind 5  fetch     : body = FetchPb { 1: requester (16), 2: repeated id (32) } (src/fetch.rs)
 //!
 //! PayloadPb (signed by ACB) { 1: group id, 2: DCGKA control message,
-//!   3: repeated Card { 1: user (string), 2: identity key (32) },
+//!   3: repeated Card { 1: user (string), 2: identity key (32), 3: signature (64) },
 //!   4: DCGKA application message, 5: ack (bool),
-//!   6: checkpoint digest (32, on an add whose welcome has a checkpoint:
-//!      SHA-256("sgm messaging welcome checkpoint v1" ‖ checkpoint)) }
-//!   exactly one of 2, 4, 5; 3 and 6 only with 2
+//!   6: welcome digest (32, on a create or an add: SHA-256("sgm messaging
+//!      welcome v2" ‖ u64be(len checkpoint) ‖ checkpoint ‖ u64be(n) ‖
+//!      n × (u64be(len card) ‖ card)), over the welcome's checkpoint and cards) }
+//!   exactly one of 2, 4, 5; 3 and 6 only with 2; a card is a member's own
+//!   signed card (credential.rs): a create carries its members', an add
+//!   the added member's, nothing else does
 //! direct part for member M = M's DCGKA direct message
 //! AppBodyPb (inside the encryption, padded) { 1: repeated transcript parent (32), 2: text }
 //! ```
@@ -95,6 +101,7 @@ pub(crate) enum Kind {
     Welcome = 2,
     Sync = 3,
     Resend = 4,
+    Fetch = 5,
 }
 
 pub(crate) fn frame(group: &GroupId, kind: Kind, body: &[u8]) -> Vec<u8> {
@@ -123,6 +130,7 @@ pub(crate) fn unframe(bytes: &[u8]) -> Result<(GroupId, Kind, &[u8])> {
         2 => Kind::Welcome,
         3 => Kind::Sync,
         4 => Kind::Resend,
+        5 => Kind::Fetch,
         _ => return Err(Error::Malformed("packet kind")),
     };
     Ok((GroupId(*group), kind, body))
@@ -166,6 +174,9 @@ pub(crate) struct CardPb {
     pub(crate) user: String,
     #[prost(bytes = "vec", tag = "2")]
     pub(crate) identity: Vec<u8>,
+    /// The identity key's signature over the card (`credential.rs`).
+    #[prost(bytes = "vec", tag = "3")]
+    pub(crate) signature: Vec<u8>,
 }
 
 impl CardPb {
@@ -173,15 +184,34 @@ impl CardPb {
         Self {
             user: invite.user.0.clone(),
             identity: invite.identity.as_bytes().to_vec(),
+            signature: invite.signature().to_vec(),
         }
     }
 
+    pub(crate) fn decode_strict(bytes: &[u8]) -> Result<Self> {
+        strict(bytes, "card")
+    }
+
+    /// The card, its signature checked ([`Error::BadCard`]).
     pub(crate) fn invite(&self) -> Result<Invite> {
-        Ok(Invite {
-            user: UserId(self.user.clone()),
-            identity: VerifyingKey::from_slice(&self.identity)
-                .map_err(|_| Error::Malformed("identity key"))?,
-        })
+        let card = self.parse()?;
+        card.verify()?;
+        Ok(card)
+    }
+
+    /// The card, its signature **not** checked yet (a control payload's
+    /// cards are checked only once the operation is known to introduce
+    /// them: `Group::admit_cards`).
+    pub(crate) fn parse(&self) -> Result<Invite> {
+        let identity = VerifyingKey::from_slice(&self.identity)
+            .map_err(|_| Error::Malformed("identity key"))?;
+        let signature = <[u8; sgm_crypto::SIGNATURE_LEN]>::try_from(self.signature.as_slice())
+            .map_err(|_| Error::Malformed("card signature"))?;
+        Ok(Invite::from_parts(
+            UserId(self.user.clone()),
+            identity,
+            signature,
+        ))
     }
 }
 
@@ -197,19 +227,12 @@ pub(crate) struct PayloadPb {
     pub(crate) app: Vec<u8>,
     #[prost(bool, tag = "5")]
     pub(crate) ack: bool,
-    /// On an add sent with a checkpoint: its digest
-    /// ([`checkpoint_digest`]), so the signed add vouches for the
-    /// checkpoint the unsigned welcome carries.
+    /// On a create or an add: the digest of the welcome it sends
+    /// ([`crate::credential::welcome_digest`] of the checkpoint and the
+    /// cards), so the signed operation vouches for what the unsigned
+    /// welcome carries.
     #[prost(bytes = "vec", tag = "6")]
     pub(crate) checkpoint: Vec<u8>,
-}
-
-/// Domain label of [`checkpoint_digest`].
-const CHECKPOINT_DIGEST_LABEL: &[u8] = b"sgm messaging welcome checkpoint v1";
-
-/// `SHA-256(label ‖ checkpoint)`: what an add's payload names.
-pub(crate) fn checkpoint_digest(checkpoint: &[u8]) -> [u8; 32] {
-    sgm_crypto::sha256(&[CHECKPOINT_DIGEST_LABEL, checkpoint])
 }
 
 /// The decoded payload of a broadcast.
@@ -217,8 +240,8 @@ pub(crate) enum Payload {
     Control {
         control: Vec<u8>,
         cards: Vec<Invite>,
-        /// [`checkpoint_digest`] of the welcome's checkpoint (adds only).
-        checkpoint: Option<[u8; 32]>,
+        /// The welcome digest (creates and adds only).
+        welcome: Option<[u8; 32]>,
     },
     App(Vec<u8>),
     Ack,
@@ -234,11 +257,11 @@ impl Payload {
             Payload::Control {
                 control,
                 cards,
-                checkpoint,
+                welcome,
             } => {
                 pb.control = control.clone();
                 pb.cards = cards.iter().map(CardPb::of).collect();
-                pb.checkpoint = checkpoint.map(|d| d.to_vec()).unwrap_or_default();
+                pb.checkpoint = welcome.map(|d| d.to_vec()).unwrap_or_default();
             }
             Payload::App(a) => pb.app = a.clone(),
             Payload::Ack => pb.ack = true,
@@ -260,17 +283,17 @@ impl Payload {
             return Err(Error::Malformed("payload kind"));
         }
         let payload = if !pb.control.is_empty() {
-            let checkpoint = match pb.checkpoint.len() {
+            let welcome = match pb.checkpoint.len() {
                 0 => None,
                 _ => Some(
                     <[u8; 32]>::try_from(pb.checkpoint.as_slice())
-                        .map_err(|_| Error::Malformed("checkpoint digest"))?,
+                        .map_err(|_| Error::Malformed("welcome digest"))?,
                 ),
             };
             Payload::Control {
-                cards: pb.cards.iter().map(CardPb::invite).collect::<Result<_>>()?,
+                cards: pb.cards.iter().map(CardPb::parse).collect::<Result<_>>()?,
                 control: pb.control,
-                checkpoint,
+                welcome,
             }
         } else if !pb.app.is_empty() {
             Payload::App(pb.app)
@@ -329,6 +352,12 @@ pub(crate) struct SyncPb {
     pub(crate) from: Vec<u8>,
     #[prost(message, repeated, tag = "2")]
     pub(crate) seqs: Vec<SeqPb>,
+    /// The requester's stamp, strictly increasing (see `sync.rs`).
+    #[prost(uint64, tag = "3")]
+    pub(crate) at: u64,
+    /// Ed25519 by the requester's identity key (see `sync.rs`).
+    #[prost(bytes = "vec", tag = "4")]
+    pub(crate) signature: Vec<u8>,
 }
 
 impl SyncPb {

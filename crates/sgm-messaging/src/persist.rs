@@ -5,8 +5,9 @@
 //!   1: user (string)          2: group id (16 bytes, absent before joining)
 //!   3: ACB state (sgm-acb)    4: DCGKA state (sgm-dcgka: DGM, 2SM, ratchets)
 //!   5: book (JSON: member cards, causal summaries, transcript, delivery
-//!      tracking, §7 set, epoch ages, parked packets, membership ops with
-//!      their sender and ACB seq, recent removals)
+//!      tracking, §7 set, epoch ages, membership ops with their sender and
+//!      ACB seq, recent removals; not the parked unverified packets, nor the
+//!      sync-request stamps: those are kept in memory only)
 //!   6: config (JSON) }
 //! ```
 //! The bytes hold every secret of the member; they are returned as
@@ -99,6 +100,8 @@ impl Group {
             acb,
             dcgka,
             book,
+            // The application sets its own again (not persisted).
+            validator: crate::credential::default_validator(),
         })
     }
 }

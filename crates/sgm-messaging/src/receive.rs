@@ -4,24 +4,29 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use sgm_acb::{AcbError, AcbEvent, Delivered, MessageId};
+use sgm_acb::{AcbError, AcbEvent, Delivered, Fork, MessageId};
 use sgm_crypto::{CryptoRng, MemberId};
 use sgm_dcgka::messages::{ControlKind, ControlMessage};
 use sgm_dcgka::ratchet::ApplicationMessage;
 use sgm_dcgka::{DcgkaError, PrekeyDirectory};
 use sgm_dgm::OpId;
 
-use crate::book::MAX_PARKED;
+use crate::book::{MAX_PARKED, MAX_PARKED_BYTES};
 use crate::causal::{CausalMembership, ever_removed};
+use crate::config::{MAX_PARENTS, acb_config};
+use crate::credential::welcome_digest;
 use crate::error::{Error, Result};
 use crate::event::{Event, NotForMe, Warning};
+use crate::fetch::quiet_fork_failures;
 use crate::group::{Acc, Group, Output};
+use crate::ids::Invite;
 use crate::ids::{GroupId, Hex, Mid, Mix, UserId};
 use crate::packet::{
-    AppBodyPb, BatchPb, Destination, Kind, Packet, PacketKind, Payload, SyncPb, WelcomePb,
-    checkpoint_digest, frame, member, unframe_shared,
+    AppBodyPb, BatchPb, CardPb, Destination, Kind, Packet, PacketKind, Payload, WelcomePb, frame,
+    member, unframe_shared,
 };
 use crate::padding::unpad;
+use crate::prescan::field_counts;
 use crate::vv::Vv;
 
 /// Most bytes of envelopes in one sync answer. A member far behind catches
@@ -32,6 +37,11 @@ pub const MAX_RESEND_BYTES: usize = 4 << 20;
 /// A member asks a peer back (because the peer's sync request showed it
 /// has something this member lacks) at most once per this long.
 pub const ASK_BACK_MS: u64 = 1_000;
+
+/// Most envelopes in one resend batch, sent or received (counted before
+/// decoding: a 16 MiB batch of empty envelopes allocated 288 MiB). A
+/// member sends at most `min(Config::max_resend_batch, this)`.
+pub const MAX_BATCH_ENVELOPES: usize = 4096;
 
 /// An envelope from a resend batch or a welcome, copied out of it. Those
 /// packets are built for one member, so there is nothing to share, and a
@@ -67,6 +77,8 @@ impl Group {
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<Output> {
         let (gid, kind, body) = unframe_shared(&packet)?;
+        // In memory only (the stamp of the next sync request).
+        self.book.clock_ms = self.book.clock_ms.max(now_ms);
         if let Some(mine) = self.group_id {
             if mine != gid {
                 return Err(Error::WrongGroup {
@@ -92,6 +104,14 @@ impl Group {
                     }
                 }
                 Kind::Resend => {
+                    let [count] = field_counts::<1>(&body, "resend batch")?;
+                    if count > MAX_BATCH_ENVELOPES {
+                        return Err(Error::TooManyEntries {
+                            what: "resend batch",
+                            count,
+                            max: MAX_BATCH_ENVELOPES,
+                        });
+                    }
                     let batch = BatchPb::decode_strict(&body)?;
                     let mut any = false;
                     for e in batch.envelopes {
@@ -109,12 +129,17 @@ impl Group {
                     any
                 }
                 Kind::Welcome => {
-                    // Already joined: an echo or a duplicate.
-                    WelcomePb::decode_strict(&body)?;
+                    // Already joined: an echo or a duplicate. Not decoded
+                    // (a 16 MiB welcome allocated 416 MiB here, for
+                    // nothing).
                     false
                 }
                 Kind::Sync => {
                     self.answer_sync(&gid, &body, now_ms, &mut acc)?;
+                    false
+                }
+                Kind::Fetch => {
+                    self.answer_fetch(&gid, &body, &mut acc)?;
                     false
                 }
             };
@@ -122,14 +147,18 @@ impl Group {
         }
         // Not in a group yet: only a welcome changes that; broadcasts that
         // arrive before it wait.
-        self.act(|s, acc| match kind {
-            Kind::Welcome => s.join(gid, &body, acc, now_ms, rng, directory),
-            Kind::Broadcast | Kind::Resend => {
-                s.park(&packet);
-                Ok(())
+        match kind {
+            Kind::Welcome => self.act(|s, acc| s.join(gid, &body, acc, now_ms, rng, directory)),
+            Kind::Broadcast => {
+                // Parked in memory only (not persisted: a sync request
+                // after joining fetches it again), within small bounds.
+                self.park(&packet);
+                Ok(self.finish(Acc::default(), false))
             }
-            Kind::Sync => Ok(()),
-        })
+            // Nothing asked for a resend before joining (sync requests need
+            // a group), and nothing here can answer a sync request.
+            Kind::Resend | Kind::Sync | Kind::Fetch => Ok(self.finish(Acc::default(), false)),
+        }
     }
 
     /// Whether `id` is one of the broadcasts from before this member's add
@@ -147,11 +176,28 @@ impl Group {
         self.acb.is_delivered(id) || self.acb.get(id).is_some()
     }
 
+    /// Keeps a broadcast whose sender is not known yet, within
+    /// [`MAX_PARKED`] packets and [`MAX_PARKED_BYTES`] (the oldest are
+    /// dropped first; one larger than the byte bound is not kept). Nothing
+    /// parked was verified, so nothing parked is persisted.
     fn park(&mut self, packet: &[u8]) {
-        self.book.parked.push_back(Hex(packet.to_vec()));
-        while self.book.parked.len() > MAX_PARKED {
-            self.book.parked.pop_front();
+        if packet.len() > MAX_PARKED_BYTES {
+            return;
         }
+        self.book.parked.push_back(Hex(packet.to_vec()));
+        self.book.parked_bytes = self.book.parked_bytes.saturating_add(packet.len());
+        while self.book.parked.len() > MAX_PARKED || self.book.parked_bytes > MAX_PARKED_BYTES {
+            let Some(old) = self.book.parked.pop_front() else {
+                break;
+            };
+            self.book.parked_bytes = self.book.parked_bytes.saturating_sub(old.0.len());
+        }
+    }
+
+    /// Takes every parked packet out.
+    fn unpark(&mut self) -> Vec<Hex> {
+        self.book.parked_bytes = 0;
+        self.book.parked.drain(..).collect()
     }
 
     /// Checks an envelope and hands it to ACB (not delivered yet).
@@ -197,12 +243,28 @@ impl Group {
                     self.acb.deliver_next(&check)
                 };
                 match next {
-                    Some(d) => self.handle(d, acc, now_ms, rng, directory),
+                    Some(d) => {
+                        let fork = d.fork.map(|_| (d.id, acc.events.len()));
+                        self.handle(d, acc, now_ms, rng, directory);
+                        if let Some((id, mark)) = fork {
+                            quiet_fork_failures(acc, id, mark);
+                        }
+                    }
                     None => break,
                 }
             }
             for ev in self.acb.take_events() {
                 let (id, sender, reason) = match ev {
+                    AcbEvent::Equivocation {
+                        id,
+                        sender,
+                        seq,
+                        existing,
+                        evidence,
+                    } => {
+                        self.note_equivocation(acc, sender, seq, [existing, id], evidence);
+                        continue;
+                    }
                     AcbEvent::Rejected {
                         id,
                         sender,
@@ -226,7 +288,7 @@ impl Group {
                 return;
             }
             let Some(gid) = self.group_id else { return };
-            let parked: Vec<Hex> = self.book.parked.drain(..).collect();
+            let parked = self.unpark();
             for p in parked {
                 if let Ok((g, Kind::Broadcast, body)) = unframe_shared(&Bytes::from(p.0))
                     && g == gid
@@ -250,20 +312,42 @@ impl Group {
         rng: &mut impl CryptoRng,
         directory: &mut dyn PrekeyDirectory,
     ) -> Result<()> {
+        let [_, cards, history, _] = field_counts::<4>(body, "welcome")?;
+        let max_history = acb_config(&self.config, MAX_PARENTS).store_max_count;
+        for (what, count, max) in [
+            ("welcome cards", cards, MAX_PARENTS),
+            ("welcome history", history, max_history),
+        ] {
+            if count > max {
+                return Err(Error::TooManyEntries { what, count, max });
+            }
+        }
         let w = WelcomePb::decode_strict(body)?;
         if member(&w.recipient)? != self.me() {
             // Someone else's welcome (an echo or misrouted): ignore.
             return Ok(());
         }
+        let expected = self.book.expected.clone().unwrap_or_default();
+        if expected.group.is_some_and(|g| g != gid) {
+            return Err(Error::UnexpectedWelcome("another group"));
+        }
         self.group_id = Some(gid);
         if !w.checkpoint.is_empty() {
             // Joining mid-history: what the adder had delivered before the
-            // add counts as delivered here (it is never received).
+            // add counts as delivered here (it is never received). ACB
+            // checks every sender's key chain.
             self.acb.adopt_checkpoint(&w.checkpoint)?;
         }
-        for c in &w.cards {
-            let inv = c.invite()?;
-            self.register(&inv);
+        // Each card signed by its member; the set is checked against the
+        // signed operation's digest below (the whole join is undone if it
+        // differs).
+        let cards = w
+            .cards
+            .iter()
+            .map(CardPb::invite)
+            .collect::<Result<Vec<Invite>>>()?;
+        for c in &cards {
+            self.register(c);
         }
         if !w.checkpoint.is_empty() {
             let mut base = vec![0u64; self.book.index.len()];
@@ -281,31 +365,30 @@ impl Group {
         if !self.book.joined {
             return Err(Error::Malformed("welcome does not add this member"));
         }
-        if !w.checkpoint.is_empty() {
-            let named = self.book.join_digest.as_ref().map(|h| h.0.as_slice());
-            if named != Some(checkpoint_digest(&w.checkpoint).as_slice()) {
-                return Err(Error::Malformed("checkpoint differs from the signed add's"));
+        let encoded: Vec<Vec<u8>> = w.cards.iter().map(prost::Message::encode_to_vec).collect();
+        let named = self.book.join_digest.as_ref().map(|h| h.0.as_slice());
+        if named != Some(welcome_digest(&w.checkpoint, &encoded).as_slice()) {
+            return Err(Error::Malformed(
+                "welcome differs from the signed operation's",
+            ));
+        }
+        if let Some(adder) = &expected.adder {
+            let by = self
+                .book
+                .added_by
+                .as_ref()
+                .and_then(|(m, _)| self.user_of(&m.0));
+            if by != Some(adder) {
+                return Err(Error::UnexpectedWelcome("another adder"));
             }
         }
-        let parked: Vec<Hex> = self.book.parked.drain(..).collect();
-        for p in parked {
-            if let Ok((g, kind, body)) = unframe_shared(&Bytes::from(p.0)) {
-                if g != gid {
-                    continue;
-                }
-                match kind {
-                    Kind::Broadcast => {
-                        let _ = self.ingest(&gid, body, true);
-                    }
-                    Kind::Resend => {
-                        if let Ok(b) = BatchPb::decode_strict(&body) {
-                            for e in b.envelopes {
-                                let _ = self.ingest(&gid, unpinned(&e), true);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
+        self.check_welcome_cards(&cards)?;
+        self.book.expected = None;
+        for p in self.unpark() {
+            if let Ok((g, Kind::Broadcast, body)) = unframe_shared(&Bytes::from(p.0))
+                && g == gid
+            {
+                let _ = self.ingest(&gid, body, true);
             }
         }
         self.deliver_all(acc, now_ms, rng, directory);
@@ -335,6 +418,13 @@ impl Group {
         }
         // Delivery consistency: this broadcast acknowledges its causal past.
         self.book.acknowledged(Mid(d.sender), &vv);
+        if d.fork == Some(Fork::OtherKey) {
+            // A fork signed by a key its sender rotated away from (or one
+            // announced on a fork only): recorded above so that what names
+            // it is delivered, its payload never processed
+            // (docs/messaging.md, "Equivocation").
+            return;
+        }
         if d.sender == self.me() || self.book.removed {
             return;
         }
@@ -360,17 +450,14 @@ impl Group {
             Payload::Control {
                 control,
                 cards,
-                checkpoint,
+                welcome,
             } => {
-                for c in &cards {
-                    self.register(c);
-                }
                 let was_joined = self.book.joined;
-                self.handle_control(&d, &control, &vv, acc, now_ms, rng, directory);
+                self.handle_control(&d, &control, &cards, &vv, acc, now_ms, rng, directory);
                 if !was_joined && self.book.joined {
-                    // The signed add that added this member: what it says
-                    // of the welcome's checkpoint is checked by `join`.
-                    self.book.join_digest = checkpoint.map(|c| Hex(c.to_vec()));
+                    // The signed create or add that added this member: what
+                    // it says of the welcome is checked by `join`.
+                    self.book.join_digest = welcome.map(|c| Hex(c.to_vec()));
                     self.book.added_by = Some((Mid(d.sender), d.seq));
                 }
             }
@@ -390,6 +477,7 @@ impl Group {
         &mut self,
         d: &Delivered,
         control: &[u8],
+        cards: &[Invite],
         vv: &Vv,
         acc: &mut Acc,
         now_ms: u64,
@@ -412,9 +500,6 @@ impl Group {
         // Only membership ops change the membership: the O(n) copies are
         // skipped for updates and acks (n of them per operation).
         let membership_op = msg.kind.is_membership_change();
-        if membership_op {
-            self.book.note_memop(op.0, d.sender, d.seq);
-        }
         let me = self.me();
         if !self.book.joined {
             let mine = match &msg.kind {
@@ -423,7 +508,11 @@ impl Group {
                 _ => false,
             };
             if !mine {
-                // History from before this member joined.
+                // History from before this member joined (its DGM comes
+                // with the welcome and holds these ops).
+                if membership_op {
+                    self.book.note_memop(op.0, d.sender, d.seq);
+                }
                 return;
             }
         }
@@ -443,6 +532,11 @@ impl Group {
                 return reject(acc, e.into());
             }
         }
+        // Cards are checked before the key agreement sees the operation
+        // and registered only once it accepted it (issue 10 item 7).
+        if let Err(e) = self.admit_cards(d.sender, &msg.kind, cards) {
+            return reject(acc, e);
+        }
         let before = if membership_op {
             self.dcgka.members()
         } else {
@@ -456,6 +550,13 @@ impl Group {
             Ok(o) => o,
             Err(e) => return reject(acc, e.into()),
         };
+        for c in cards {
+            self.register(c);
+        }
+        if membership_op {
+            // Recorded once accepted: a rejected op changes nothing.
+            self.book.note_memop(op.0, d.sender, d.seq);
+        }
         if !self.book.joined {
             self.book.joined = true;
             self.book.last_update_ms = now_ms;
@@ -678,15 +779,9 @@ impl Group {
         now_ms: u64,
         acc: &mut Acc,
     ) -> Result<()> {
-        let req = SyncPb::decode_strict(body)?;
-        let from = member(&req.from)?;
-        if from == self.me() || !self.book.cards.contains_key(&Mid(from)) {
+        let Some((from, theirs)) = self.verify_sync(gid, body)? else {
             return Ok(());
-        }
-        let mut theirs = HashMap::with_capacity(req.seqs.len());
-        for s in &req.seqs {
-            theirs.insert(member(&s.member)?, s.seq);
-        }
+        };
         let envelopes = self.resend_batch(&theirs);
         if !envelopes.is_empty() {
             acc.packets.push(Packet {
@@ -711,7 +806,7 @@ impl Group {
             acc.packets.push(Packet {
                 to: Destination::Member(from),
                 kind: PacketKind::Sync,
-                bytes: frame(gid, Kind::Sync, &self.sync_body()),
+                bytes: frame(gid, Kind::Sync, &self.sync_body_for(from)?),
             });
         }
         Ok(())
@@ -726,7 +821,7 @@ impl Group {
             let Some(b) = self.acb.get_shared(&id.0) else {
                 continue;
             };
-            if envelopes.len() >= self.config.max_resend_batch
+            if envelopes.len() >= self.config.max_resend_batch.min(MAX_BATCH_ENVELOPES)
                 || (!envelopes.is_empty() && bytes.saturating_add(b.len()) > MAX_RESEND_BYTES)
             {
                 break;
