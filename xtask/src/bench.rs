@@ -35,7 +35,7 @@ pub(crate) const USAGE: &str =
   schemes        every scheme behind sgm-harness side by side (always --release)
     --sizes LIST   group sizes (default 8,16,32,64,128,256)
     --reps R       repetitions per operation (default 5)
-    --schemes LIST dcgka,sender-keys,pairwise (default all)";
+    --schemes LIST dcgka,sender-keys,pairwise (default), or mpenc";
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     match args.split_first() {

@@ -49,6 +49,14 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_dcgka::vectors::generate_ratchet()),
     },
     VectorFile {
+        name: "sender-keys.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate()),
+    },
+    VectorFile {
+        name: "pairwise.json",
+        generate: || to_json(&sgm_sender_keys::vectors::generate_pairwise()),
+    },
+    VectorFile {
         name: "mpenc.json",
         generate: || to_json(&sgm_mpenc::vectors::generate()),
     },

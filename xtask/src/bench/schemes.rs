@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use sgm_dcgka::Config;
 use sgm_harness::dcgka::DcgkaScheme;
+use sgm_harness::mpenc::MpencScheme;
 use sgm_harness::sender_keys::{PairwiseScheme, SenderKeysScheme};
 use sgm_harness::{Group, GroupScheme, Operation, Outcome};
 
@@ -179,6 +180,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     opts.reps,
                 )?,
                 "pairwise" => measure(PairwiseScheme::new(prekeys), n, opts.reps)?,
+                "mpenc" => measure(MpencScheme::new(), n, opts.reps)?,
                 other => return Err(format!("unknown scheme {other}")),
             });
         }
