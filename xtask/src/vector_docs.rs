@@ -2,7 +2,7 @@
 //! together (part of `cargo xtask vectors --check`).
 //!
 //! Rule: for every vector file `X.json`, `docs/test-vectors.md` has a
-//! section whose heading starts with ``## `X.json` ``, and every JSON object
+//! section (exactly one) whose heading starts with ``## `X.json` ``, and every JSON object
 //! key that occurs anywhere in `X.json` appears in that section inside an
 //! inline code span (between backticks) as a whole word: `` `key` ``,
 //! `` `key[]` ``, `` `parent.key` `` and `` `key = value` `` all count,
@@ -74,8 +74,14 @@ pub(crate) fn code_words(text: &str) -> BTreeSet<String> {
 pub(crate) fn undocumented_keys(doc: &str, name: &str, json: &str) -> Result<Vec<String>, String> {
     let value: serde_json::Value =
         serde_json::from_str(json).map_err(|e| format!("{name}: not JSON: {e}"))?;
+    let heading = format!("## `{name}`");
+    if doc.lines().filter(|l| l.starts_with(&heading)).count() > 1 {
+        return Err(format!(
+            "{name}: docs/test-vectors.md has more than one section headed \"{heading}\""
+        ));
+    }
     let section = section(doc, name).ok_or_else(|| {
-        format!("{name}: docs/test-vectors.md has no section headed \"## `{name}`\"")
+        format!("{name}: docs/test-vectors.md has no section headed \"{heading}\"")
     })?;
     let documented = code_words(&section);
     let mut keys = BTreeSet::new();
@@ -132,6 +138,14 @@ mod tests {
             undocumented_keys(DOC, "b.json", json).unwrap(),
             vec!["version"]
         );
+    }
+
+    #[test]
+    fn two_sections_for_one_file_are_an_error() {
+        // A merge that kept both versions of a section: the first one
+        // would silently win.
+        let doc = "## `d.json`: old\n\n`x`\n\n## `d.json`: new\n\n`x`, `version`\n";
+        assert!(undocumented_keys(doc, "d.json", r#"{"x":1}"#).is_err());
     }
 
     #[test]

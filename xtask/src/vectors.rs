@@ -61,14 +61,6 @@ const FILES: &[VectorFile] = &[
         generate: || to_json(&sgm_mpenc::vectors::generate()),
     },
     VectorFile {
-        name: "sender-keys.json",
-        generate: || to_json(&sgm_sender_keys::vectors::generate()),
-    },
-    VectorFile {
-        name: "pairwise.json",
-        generate: || to_json(&sgm_sender_keys::vectors::generate_pairwise()),
-    },
-    VectorFile {
         name: "state.json",
         generate: || to_json(&sgm_messaging::vectors::generate()),
     },
@@ -104,6 +96,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         std::fs::read_to_string(&doc_path).map_err(|e| format!("{}: {e}", doc_path.display()))?;
     let mut stale = Vec::new();
     let mut undocumented = Vec::new();
+    for (i, file) in FILES.iter().enumerate() {
+        if FILES[..i].iter().any(|f| f.name == file.name) {
+            return Err(format!("{}: listed twice in FILES", file.name));
+        }
+    }
     for file in FILES {
         let fresh = (file.generate)();
         let again = (file.generate)();
