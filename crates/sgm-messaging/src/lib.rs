@@ -165,6 +165,7 @@ mod receive;
 #[cfg(test)]
 mod security_tests;
 mod sync;
+mod tick;
 pub mod vectors;
 mod vv;
 

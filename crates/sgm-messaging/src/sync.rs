@@ -35,16 +35,19 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use prost::Message;
 use sgm_crypto::{MemberId, Signature};
 use sgm_dcgka::statement::verify_statement;
 
 use crate::config::MAX_PARENTS;
 use crate::error::{Error, Result};
+use crate::group::Acc;
 use crate::group::Group;
 use crate::ids::{GroupId, Mid};
-use crate::packet::{SeqPb, SyncPb, member};
+use crate::packet::{BatchPb, Destination, Kind, Packet, PacketKind, SeqPb, SyncPb, frame, member};
 use crate::prescan::field_counts;
+use crate::receive::{ASK_BACK_MS, MAX_BATCH_ENVELOPES, MAX_RESEND_BYTES};
 
 /// Statement label of a sync request's signature.
 pub const SYNC_LABEL: &[u8] = b"sgm messaging sync request v1";
@@ -149,5 +152,72 @@ impl Group {
         }
         self.book.sync_stamps.insert(Mid(from), req.at);
         Ok(Some((from, theirs)))
+    }
+
+    /// Answers a sync request with what the requester lacks, oldest first
+    /// (a causal prefix, so it delivers without waiting), bounded by
+    /// [`crate::Config::max_resend_batch`] envelopes and [`MAX_RESEND_BYTES`]; the
+    /// requester asks again for the rest. If the requester has something
+    /// this member lacks, asks back, at most once per [`ASK_BACK_MS`]: a
+    /// member behind after a partition is asked by many peers at once, and
+    /// each ask-back brings the same answer.
+    pub(crate) fn answer_sync(
+        &mut self,
+        gid: &GroupId,
+        body: &[u8],
+        now_ms: u64,
+        acc: &mut Acc,
+    ) -> Result<()> {
+        let Some((from, theirs)) = self.verify_sync(gid, body)? else {
+            return Ok(());
+        };
+        let envelopes = self.resend_batch(&theirs);
+        if !envelopes.is_empty() {
+            acc.packets.push(Packet {
+                to: Destination::Member(from),
+                kind: PacketKind::Resend,
+                bytes: frame(
+                    gid,
+                    Kind::Resend,
+                    &prost::Message::encode_to_vec(&BatchPb { envelopes }),
+                ),
+            });
+        }
+        let behind = theirs
+            .iter()
+            .any(|(m, s)| self.acb.delivered_seq_of(m).unwrap_or(0) < *s);
+        let quiet = self
+            .book
+            .asked_back_ms
+            .is_none_or(|t| now_ms.saturating_sub(t) >= ASK_BACK_MS);
+        if behind && quiet {
+            self.book.asked_back_ms = Some(now_ms);
+            acc.packets.push(Packet {
+                to: Destination::Member(from),
+                kind: PacketKind::Sync,
+                bytes: frame(gid, Kind::Sync, &self.sync_body_for(from)?),
+            });
+        }
+        Ok(())
+    }
+
+    /// The envelopes a peer that delivered `theirs` lacks, oldest first,
+    /// within the batch bounds.
+    fn resend_batch(&self, theirs: &HashMap<MemberId, u64>) -> Vec<Bytes> {
+        let mut envelopes = Vec::new();
+        let mut bytes = 0usize;
+        for id in self.book.lacking(theirs) {
+            let Some(b) = self.acb.get_shared(&id.0) else {
+                continue;
+            };
+            if envelopes.len() >= self.config.max_resend_batch.min(MAX_BATCH_ENVELOPES)
+                || (!envelopes.is_empty() && bytes.saturating_add(b.len()) > MAX_RESEND_BYTES)
+            {
+                break;
+            }
+            bytes = bytes.saturating_add(b.len());
+            envelopes.push(b);
+        }
+        envelopes
     }
 }
